@@ -1,0 +1,1 @@
+"""Review Learning Assistant: cited answers from child protection case reviews."""

@@ -1,0 +1,276 @@
+"""Core values passed between the packages: frozen, typed, and free of any library types.
+
+Only ``Chunk`` knows Chroma's flat metadata format (``to_metadata`` / ``from_record``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MetaValue = str | int | float | bool
+META_PREFIX = "m_"  # chunk metadata fields from the document card, flattened for filtering
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page as a reader sees it: ``number`` is the printed page number (1-based)."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded file: pages kept apart, plus its document card fields in ``meta``.
+
+    ``doc_id`` is the sha256 of the file's bytes, so the same content always has the same id.
+    """
+
+    doc_id: str
+    path: str
+    title: str
+    pages: tuple[Page, ...]
+    meta: Mapping[str, MetaValue] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aware window of one section of one document: the unit that is indexed."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    file: str
+    section: str
+    page_start: int
+    page_end: int
+    index: int
+    text: str
+    meta: Mapping[str, MetaValue] = field(default_factory=dict)
+    # (offset in text, page) pairs: text from that offset on is on that page.
+    page_breaks: tuple[tuple[int, int], ...] = ()
+
+    def pages_at(self, start: int, end: int) -> tuple[int, int]:
+        """First and last page of ``text[start:end]`` (the chunk's span if breaks are unknown)."""
+        if not self.page_breaks:
+            return self.page_start, self.page_end
+        first = last = self.page_breaks[0][1]
+        for offset, page in self.page_breaks:
+            if offset <= start:
+                first = page
+            if offset < max(end, start + 1):
+                last = page
+        return first, last
+
+    def index_text(self) -> str:
+        """What both searches index: title and section heading in front of the text."""
+        head = f"{self.title}. {self.section}." if self.section else f"{self.title}."
+        return f"{head}\n{self.text}"
+
+    def to_metadata(self) -> dict[str, MetaValue]:
+        """Chroma's flat metadata for this chunk (the text itself goes in ``documents``)."""
+        flat: dict[str, MetaValue] = {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "file": self.file,
+            "section": self.section,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "index": self.index,
+            "page_breaks": ",".join(f"{o}:{p}" for o, p in self.page_breaks),
+        }
+        for key, value in self.meta.items():
+            flat[META_PREFIX + key] = value  # flat, so Chroma can filter on it
+        return flat
+
+    @classmethod
+    def from_record(cls, chunk_id: str, text: str, metadata: Mapping[str, Any]) -> Chunk:
+        breaks = metadata.get("page_breaks") or ""
+        meta: dict[str, MetaValue] = {
+            key[len(META_PREFIX):]: value
+            for key, value in metadata.items()
+            if key.startswith(META_PREFIX)
+        }
+        return cls(
+            chunk_id=chunk_id,
+            doc_id=str(metadata["doc_id"]),
+            title=str(metadata["title"]),
+            file=str(metadata["file"]),
+            section=str(metadata.get("section", "")),
+            page_start=int(metadata["page_start"]),
+            page_end=int(metadata["page_end"]),
+            index=int(metadata["index"]),
+            text=text,
+            meta=meta,
+            page_breaks=tuple(
+                (int(o), int(p))
+                for o, p in (pair.split(":") for pair in str(breaks).split(",") if pair)
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class DocumentCard:
+    """What the store keeps about one ingested file."""
+
+    doc_id: str
+    file: str
+    title: str
+    pages: int
+    chunks: int
+    meta: Mapping[str, MetaValue] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "file": self.file,
+            "title": self.title,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "meta": dict(self.meta),
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A retrieved chunk with its fused rank and score, and its rank in each search."""
+
+    rank: int
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    dense_similarity: float | None = None
+    other_locations: tuple[Chunk, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "chunk_id": c.chunk_id,
+            "title": c.title,
+            "file": c.file,
+            "page_start": c.page_start,
+            "page_end": c.page_end,
+            "section": c.section,
+            "score": round(self.score, 6),
+            "dense_rank": self.dense_rank,
+            "keyword_rank": self.keyword_rank,
+            "text": c.text,
+            "also_at": [
+                {"chunk_id": o.chunk_id, "file": o.file, "page_start": o.page_start,
+                 "page_end": o.page_end, "section": o.section}
+                for o in self.other_locations
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: ``quote`` is verbatim in ``passage``."""
+
+    marker: int
+    chunk_id: str
+    title: str
+    file: str
+    section: str
+    page_start: int
+    page_end: int
+    quote: str
+    passage: str
+    also_at: tuple[str, ...] = ()  # other places the same words stand (summary and body)
+
+    @property
+    def pages_label(self) -> str:
+        if self.page_start == self.page_end:
+            return f"p. {self.page_start}"
+        return f"pp. {self.page_start}-{self.page_end}"
+
+    def label(self) -> str:
+        """``Title, p. 12, Section`` as shown after an answer."""
+        parts = [self.title, self.pages_label]
+        if self.section:
+            parts.append(self.section)
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "marker": self.marker,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "file": self.file,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "section": self.section,
+            "quote": self.quote,
+            "passage": self.passage,
+            "also_at": list(self.also_at),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    evidence: tuple[Evidence, ...]
+    backend: str
+    grounded: bool
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    suggestions: tuple[str, ...] = ()
+    searched_query: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``rla ask --json`` contract of DESIGN.md (extended only by adding fields)."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "grounded": self.grounded,
+            "backend": self.backend,
+            "citations": [c.to_dict() for c in self.citations],
+            "evidence": [e.to_dict() for e in self.evidence],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "documents_to_check": list(self.suggestions),
+            "searched_query": self.searched_query or self.question,
+        }
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run did: what went in, what was already there, what was skipped and why."""
+
+    ingested: tuple[DocumentCard, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    chunks: int = 0
+    seconds: float = 0.0
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when anything went in or was already there."""
+        return bool(self.ingested or self.unchanged)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ingested": [c.to_dict() for c in self.ingested],
+            "unchanged": list(self.unchanged),
+            "replaced": list(self.replaced),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+        }
