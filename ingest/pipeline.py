@@ -1,0 +1,136 @@
+"""From paths to chunks: find the files, load each with its loader, cut it into chunks.
+
+Embedding and storing are the core's job (``assistant.indexing``); this module only reads.
+Every failure is an ``UnreadableFileError`` that names the file and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from assistant.errors import UnreadableFileError
+from assistant.types import Chunk, Document
+from ingest.chunking import chunk_sections
+from ingest.metadata import METADATA_FILE, MetadataIndex
+from ingest.sections import split_sections
+
+SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    document: Document
+    chunks: tuple[Chunk, ...]
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    target_words: int = 220
+    max_words: int = 300
+    min_words: int = 150
+    max_file_mb: float = 200.0
+    max_pages: int = 5000
+
+
+def _loader(suffix: str) -> Callable[[Path], Document]:
+    if suffix == ".pdf":
+        from ingest.pdf_loader import load_pdf
+
+        return load_pdf
+    if suffix in (".txt", ".md", ".markdown"):
+        from ingest.text_loader import load_text
+
+        return load_text
+    if suffix == ".docx":
+        from ingest.docx_loader import load_docx
+
+        return load_docx
+    if suffix in (".html", ".htm"):
+        from ingest.html_loader import load_html
+
+        return load_html
+    raise UnreadableFileError(
+        "", f"unsupported file type '{suffix or 'no extension'}' (supported: {', '.join(SUPPORTED)})"
+    )
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[UnreadableFileError]]:
+    """Files to ingest (folders walked, sorted) and the paths that cannot be, with the reason."""
+    files: list[Path] = []
+    problems: list[UnreadableFileError] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts) or not child.is_file():
+                    continue
+                if child.name == METADATA_FILE:
+                    continue
+                if child.suffix.lower() in SUPPORTED:
+                    files.append(child)
+                else:
+                    problems.append(_unsupported(child))
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED:
+                files.append(path)
+            else:
+                problems.append(_unsupported(path))
+        else:
+            problems.append(UnreadableFileError(str(path), "no such file or folder"))
+    return files, problems
+
+
+def _unsupported(path: Path) -> UnreadableFileError:
+    suffix = path.suffix.lower() or "no extension"
+    return UnreadableFileError(
+        str(path), f"unsupported file type '{suffix}' (supported: {', '.join(SUPPORTED)})"
+    )
+
+
+def check_size(path: Path, params: ChunkingParams) -> None:
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableFileError(str(path), "the file is empty (0 bytes)")
+    if size > params.max_file_mb * 1024 * 1024:
+        raise UnreadableFileError(
+            str(path),
+            f"the file is {size / 1024 / 1024:.0f} MB, over the limit of "
+            f"{params.max_file_mb:g} MB (RLA_MAX_FILE_MB)",
+        )
+
+
+def load(path: Path, params: ChunkingParams) -> Document:
+    check_size(path, params)
+    loader = _loader(path.suffix.lower())
+    try:
+        return loader(path)
+    except UnreadableFileError:
+        raise
+    except RecursionError:
+        raise UnreadableFileError(str(path), "the file is malformed (nesting too deep)") from None
+    except Exception as exc:  # a loader bug must not stop the batch; report it per file
+        raise UnreadableFileError(
+            str(path), f"could not be read ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
+
+
+def prepare(path: Path, metadata: MetadataIndex, params: ChunkingParams) -> Prepared:
+    """Load one file and cut it into chunks carrying the document card's fields."""
+    doc = load(path, params)
+    meta = metadata.for_file(path)
+    title = str(meta.pop("title", "") or "") or doc.title
+    doc = replace(doc, title=title, meta=meta)
+    sections = split_sections(doc)
+    chunks = chunk_sections(
+        doc,
+        sections,
+        target_words=params.target_words,
+        max_words=params.max_words,
+        min_words=params.min_words,
+        meta=meta,
+    )
+    if not chunks:
+        raise UnreadableFileError(str(path), "no text to index after cleaning")
+    return Prepared(doc, tuple(chunks))
