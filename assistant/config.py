@@ -16,11 +16,15 @@ from assistant.errors import SettingsError
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    chunk_words: int = 220
-    chunk_max_words: int = 300
-    chunk_min_words: int = 150
+    # ~170 words is ~230 word pieces: with the title and section in front, a whole chunk
+    # fits the model's 256-token window, so no chunk text is invisible to dense search.
+    chunk_words: int = 170
+    chunk_max_words: int = 230
+    chunk_min_words: int = 120
     k: int = 8
     candidates: int = 40
+    rrf_k: int = 30
+    keyword_weight: float = 1.5
     min_relevance: float = 0.42
     max_file_mb: float = 200.0
     chroma_url: str = ""
@@ -47,6 +51,8 @@ class Settings:
             chunk_min_words=_int(env, "RLA_CHUNK_MIN_WORDS", cls.chunk_min_words),
             k=_int(env, "RLA_K", cls.k),
             candidates=_int(env, "RLA_CANDIDATES", cls.candidates),
+            rrf_k=_int(env, "RLA_RRF_K", cls.rrf_k),
+            keyword_weight=_float(env, "RLA_KEYWORD_WEIGHT", cls.keyword_weight),
             min_relevance=_float(env, "RLA_MIN_RELEVANCE", cls.min_relevance),
             max_file_mb=_float(env, "RLA_MAX_FILE_MB", cls.max_file_mb),
             chroma_url=env.get("RLA_CHROMA_URL", ""),

@@ -93,7 +93,7 @@ class Chunk:
     def from_record(cls, chunk_id: str, text: str, metadata: Mapping[str, Any]) -> Chunk:
         breaks = metadata.get("page_breaks") or ""
         meta: dict[str, MetaValue] = {
-            key[len(META_PREFIX):]: value
+            key[len(META_PREFIX) :]: value
             for key, value in metadata.items()
             if key.startswith(META_PREFIX)
         }
@@ -164,8 +164,13 @@ class Evidence:
             "keyword_rank": self.keyword_rank,
             "text": c.text,
             "also_at": [
-                {"chunk_id": o.chunk_id, "file": o.file, "page_start": o.page_start,
-                 "page_end": o.page_end, "section": o.section}
+                {
+                    "chunk_id": o.chunk_id,
+                    "file": o.file,
+                    "page_start": o.page_start,
+                    "page_end": o.page_end,
+                    "section": o.section,
+                }
                 for o in self.other_locations
             ],
         }

@@ -37,8 +37,15 @@ def _units(section: Section, max_words: int) -> tuple[list[_Unit], dict[int, _Un
         if block.kind == "row":
             if not prev_row:
                 table = b
-            unit = _Unit(block.text, block.page_start, block.page_end, b, table,
-                         len(block.text.split()), block.breaks)
+            unit = _Unit(
+                block.text,
+                block.page_start,
+                block.page_end,
+                b,
+                table,
+                len(block.text.split()),
+                block.breaks,
+            )
             headers.setdefault(table, unit)
             units.append(unit)
             prev_row = True
@@ -49,7 +56,8 @@ def _units(section: Section, max_words: int) -> tuple[list[_Unit], dict[int, _Un
                 first, last = block.pages_of(ps, pe)
                 text = block.text[ps:pe]
                 breaks = tuple(
-                    (max(0, off - ps), page) for off, page in block.breaks
+                    (max(0, off - ps), page)
+                    for off, page in block.breaks
                     if off < pe and (off > ps or page == first)
                 )
                 units.append(_Unit(text, first, last, b, -1, len(text.split()), breaks))
@@ -73,13 +81,27 @@ def _join(units: list[_Unit]) -> tuple[str, tuple[tuple[int, int], ...]]:
     return out, tuple(breaks)
 
 
+def _overlap(units: list[_Unit], max_words: int) -> list[_Unit]:
+    """The last sentences of a chunk (prose only, at most ``max_words``) to open the next one,
+    so a sentence that leans on the one before it ("Tragically, 11 of these ...") keeps it."""
+    out: list[_Unit] = []
+    words = 0
+    for unit in reversed(units):
+        if unit.table >= 0 or words + unit.words > max_words:
+            break
+        out.insert(0, unit)
+        words += unit.words
+    return out
+
+
 def chunk_sections(
     doc: Document,
     sections: list[Section],
     *,
-    target_words: int = 220,
-    max_words: int = 300,
-    min_words: int = 150,
+    target_words: int = 170,
+    max_words: int = 230,
+    min_words: int = 120,
+    overlap_words: int = 40,
     meta: Mapping[str, MetaValue] | None = None,
 ) -> list[Chunk]:
     groups: list[tuple[Section, list[_Unit]]] = []
@@ -91,20 +113,26 @@ def chunk_sections(
         for unit in units:
             if current and words + unit.words > max_words:
                 section_groups.append(current)
-                current, words = [], 0
-            if not current and unit.table >= 0 and headers[unit.table] is not unit:
-                header = headers[unit.table]
-                current, words = [header], header.words
+                current = _overlap(current, overlap_words)
+                words = sum(u.words for u in current)
+            header = headers.get(unit.table)
+            if header is not None and header is not unit and header not in current:
+                current, words = [*current, header], words + header.words
             current.append(unit)
             words += unit.words
             if words >= target_words:
                 section_groups.append(current)
-                current, words = [], 0
+                current = _overlap(current, overlap_words)
+                words = sum(u.words for u in current)
+        if current and section_groups and all(u in section_groups[-1] for u in current):
+            current = []  # only the overlap is left: nothing new to index
         if current:
             tail_words = sum(u.words for u in current)
             prev_words = sum(u.words for u in section_groups[-1]) if section_groups else 0
-            if section_groups and tail_words < min_words // 2 and (
-                prev_words + tail_words <= max_words
+            if (
+                section_groups
+                and tail_words < min_words // 2
+                and (prev_words + tail_words <= max_words)
             ):
                 section_groups[-1].extend(u for u in current if u not in section_groups[-1])
             else:

@@ -20,9 +20,50 @@ _LOWER_START = re.compile(r"^[a-z]")
 
 # Prefixes that keep their hyphen when a compound is broken across lines ("multi-\nagency").
 _KEEP_HYPHEN_PREFIXES = frozenset(
-    "multi inter cross co non pre post self well long short under over sub anti semi "
-    "re de ex part full half high low one two three four five six seven eight nine ten "
-    "year face child family single joint case age".split()
+    [
+        "multi",
+        "inter",
+        "cross",
+        "co",
+        "non",
+        "pre",
+        "post",
+        "self",
+        "well",
+        "long",
+        "short",
+        "under",
+        "over",
+        "sub",
+        "anti",
+        "semi",
+        "re",
+        "de",
+        "ex",
+        "part",
+        "full",
+        "half",
+        "high",
+        "low",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "year",
+        "face",
+        "child",
+        "family",
+        "single",
+        "joint",
+        "case",
+        "age",
+    ]
 )
 
 
@@ -94,7 +135,9 @@ def vocabulary(lines: Sequence[str]) -> set[str]:
     return words
 
 
-_BULLET = re.compile(r"^\s*(?:[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u00b7\x7f\uf0b7\uf0a7*\-–]|\d{1,2}[.)])\s+")
+_BULLET = re.compile(
+    r"^\s*(?:[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u00b7\x7f\uf0b7\uf0a7*\-–]|\d{1,2}[.)])\s+"
+)
 
 
 def is_bullet(line: str) -> bool:
@@ -109,7 +152,7 @@ def normalise_bullet(line: str) -> str:
     mark = m.group(0).strip()
     if mark[0].isdigit():
         return line.strip()
-    return "• " + line[m.end():].strip()
+    return "• " + line[m.end() :].strip()
 
 
 def join_wrapped(lines: Sequence[str], known_words: set[str] | None = None) -> list[str]:

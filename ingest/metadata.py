@@ -69,9 +69,9 @@ class MetadataIndex:
         return merged
 
 
-def card_meta(meta: Mapping[str, MetaValue], extra: Iterable[tuple[str, MetaValue]]) -> dict[
-    str, MetaValue
-]:
+def card_meta(
+    meta: Mapping[str, MetaValue], extra: Iterable[tuple[str, MetaValue]]
+) -> dict[str, MetaValue]:
     out = dict(meta)
     for key, value in extra:
         out.setdefault(key, value)

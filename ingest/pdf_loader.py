@@ -131,10 +131,10 @@ def load_pdf(path: Path, *, max_pages: int = 5000) -> Document:
         reader = pypdf.PdfReader(path, strict=False)
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                unlocked = bool(reader.decrypt(""))  # PDFs locked only for editing open so
             except Exception:
-                ok = 0
-            if not ok:
+                unlocked = False
+            if not unlocked:
                 raise UnreadableFileError(
                     str(path), "the PDF is encrypted and needs a password; save an unlocked copy"
                 )

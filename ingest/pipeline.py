@@ -27,9 +27,9 @@ class Prepared:
 
 @dataclass(frozen=True)
 class ChunkingParams:
-    target_words: int = 220
-    max_words: int = 300
-    min_words: int = 150
+    target_words: int = 170
+    max_words: int = 230
+    min_words: int = 120
     max_file_mb: float = 200.0
     max_pages: int = 5000
 
@@ -52,7 +52,8 @@ def _loader(suffix: str) -> Callable[[Path], Document]:
 
         return load_html
     raise UnreadableFileError(
-        "", f"unsupported file type '{suffix or 'no extension'}' (supported: {', '.join(SUPPORTED)})"
+        "",
+        f"unsupported file type '{suffix or 'no extension'}' (supported: {', '.join(SUPPORTED)})",
     )
 
 

@@ -10,8 +10,47 @@ from __future__ import annotations
 import re
 
 _ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs cf dr mr mrs ms prof st no nos fig figs para paras approx ch sec vol "
-    "ed eds jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co al".split()
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "cf",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "no",
+        "nos",
+        "fig",
+        "figs",
+        "para",
+        "paras",
+        "approx",
+        "ch",
+        "sec",
+        "vol",
+        "ed",
+        "eds",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "ltd",
+        "co",
+        "al",
+    ]
 )
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[•A-Z0-9])")
 _BREAK_WHEN_LONG = re.compile(r"[;:](?=\s)")
@@ -28,7 +67,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         end = m.end()
         if end <= start:
             continue
-        before = text[start:m.start() + 1]
+        before = text[start : m.start() + 1]
         word = re.search(r"([A-Za-z.]+)\.$", before)
         if word:
             token = word.group(1).lower().rstrip(".")
@@ -58,7 +97,7 @@ def split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[in
     pieces: list[tuple[int, int]] = []
     cur = start
     for m in _BREAK_WHEN_LONG.finditer(text, start, end):
-        if len(text[cur:m.end()].split()) >= max_words // 2:
+        if len(text[cur : m.end()].split()) >= max_words // 2:
             pieces.append((cur, m.end()))
             cur = m.end()
             while cur < end and text[cur].isspace():
@@ -71,6 +110,6 @@ def split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[in
             out.append((s, e))
             continue
         for i in range(0, len(words), max_words):
-            group = words[i:i + max_words]
+            group = words[i : i + max_words]
             out.append((s + group[0].start(), s + group[-1].end()))
     return out

@@ -16,7 +16,9 @@ from assistant.errors import UnreadableFileError
 from assistant.types import Document, Page
 from ingest.clean import join_wrapped, remove_running_lines, vocabulary
 
-_NUMBERED = re.compile(r"^(?:\d+(?:\.\d+)*\.?|part\s+\d+:|appendix\s+\d+:|chapter\s+\d+)\s+\S", re.I)
+_NUMBERED = re.compile(
+    r"^(?:\d+(?:\.\d+)*\.?|part\s+\d+:|appendix\s+\d+:|chapter\s+\d+)\s+\S", re.I
+)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")

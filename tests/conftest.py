@@ -30,12 +30,9 @@ class NetworkBlocked(RuntimeError):
 
 
 def _is_loopback(address: Any) -> bool:
-    if isinstance(address, tuple) and address:
-        host = str(address[0])
-    elif isinstance(address, str | bytes):
-        return True  # AF_UNIX paths
-    else:
-        return False
+    if not (isinstance(address, tuple) and address):
+        return isinstance(address, str | bytes)  # AF_UNIX paths are local
+    host = str(address[0])
     if host in ("localhost", ""):
         return True
     try:

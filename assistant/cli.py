@@ -1,0 +1,214 @@
+"""The ``rla`` command line. Printing happens here and nowhere else.
+
+Every ``RlaError`` becomes one ``Error: ...`` line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assistant.config import Settings
+from assistant.errors import NothingIngestedError, RlaError
+from assistant.types import Answer, IngestReport
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = Settings.from_env()
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return replace(settings, **clean) if clean else settings
+
+
+def _assistant(**overrides: Any) -> Any:
+    from assistant.core import Assistant
+
+    return Assistant(_settings(**overrides))
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except RlaError as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
+def main(verbose: bool) -> None:
+    """Review Learning Assistant: cited answers from child protection case reviews.
+
+    Every answer quotes the documents verbatim, with document, page and section, or says the
+    documents do not cover the question. Data lives under RLA_HOME (default ~/.rla).
+
+    \b
+    Start with:
+      rla ingest ~/reviews/            # PDFs, .txt, .md, .docx, .html; folders are walked
+      rla ask "what do reviews say about neglect?"
+    """
+    from assistant.offline import enforce_offline
+
+    enforce_offline()
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--metadata",
+    "metadata_csv",
+    type=click.Path(path_type=Path, exists=True),
+    help="A metadata CSV (file,title,publisher,year,review_type,geography).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def ingest(paths: tuple[Path, ...], metadata_csv: Path | None, as_json: bool) -> None:
+    """Add documents (files or folders) to the store. Unchanged files are skipped."""
+    with _user_errors():
+        report = _run_ingest(_assistant(), list(paths), metadata_csv, show_bar=not as_json)
+        if as_json:
+            click.echo(json.dumps(report.to_dict(), indent=2))
+        else:
+            _print_report(report)
+        if not report.ok:
+            raise NothingIngestedError(
+                "nothing could be ingested: "
+                + ("; ".join(f"{s.path}: {s.reason}" for s in report.skipped) or "no files found")
+            )
+
+
+def _run_ingest(
+    assistant: Any, paths: list[Path], metadata_csv: Path | None, *, show_bar: bool
+) -> IngestReport:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if not show_bar or total == 0:
+            return
+        if stage not in bars:
+            label = "Reading files" if stage == "read" else "Embedding chunks"
+            unit = "file" if stage == "read" else "chunk"
+            bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
+        bar = bars[stage]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    report: IngestReport = assistant.ingest(paths, metadata_csv=metadata_csv, progress=progress)
+    return report
+
+
+def _print_report(report: IngestReport) -> None:
+    for card in report.ingested:
+        click.echo(f"ingested  {card.file}  ({card.pages} pages, {card.chunks} chunks)")
+    for path in report.unchanged:
+        click.echo(f"unchanged {path}")
+    for skip in report.skipped:
+        click.echo(f"skipped   {skip.path}: {skip.reason}", err=True)
+    click.echo(
+        f"{len(report.ingested)} file(s) ingested, {len(report.unchanged)} unchanged, "
+        f"{len(report.skipped)} skipped, {report.chunks} chunks, {report.seconds:.1f} s"
+    )
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
+def list_documents(as_json: bool) -> None:
+    """Show the documents in the store with their chunk counts."""
+    with _user_errors():
+        cards = _assistant().documents()
+        if as_json:
+            click.echo(json.dumps([c.to_dict() for c in cards], indent=2))
+            return
+        if not cards:
+            click.echo("The store is empty. Add documents with `rla ingest PATH`.")
+        for c in cards:
+            year = c.meta.get("year", "")
+            click.echo(f"{c.file}\t{c.pages} pages\t{c.chunks} chunks\t{year}\t{c.title}")
+
+
+@main.command()
+@click.argument("name")
+def remove(name: str) -> None:
+    """Remove a document (by file name) and its chunks from the store."""
+    with _user_errors():
+        for card in _assistant().remove(name):
+            click.echo(f"removed {card.file} ({card.chunks} chunks)")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--k", type=int, default=None, help="How many passages to retrieve (RLA_K).")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "keyword"]),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval mode.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the JSON contract; with QUESTION '-', one question per stdin line.",
+)
+def ask(question: str, k: int | None, mode: str, as_json: bool) -> None:
+    """Answer QUESTION with verbatim quotes and their sources."""
+    with _user_errors():
+        assistant = _assistant()
+        questions: Iterator[str] | list[str]
+        questions = (q.strip() for q in sys.stdin) if question == "-" else [question]
+        for q in questions:
+            if not q:
+                continue
+            answer: Answer = assistant.ask(q, k=k, mode=mode)
+            if as_json:
+                click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+            else:
+                _print_answer(answer)
+
+
+def _print_answer(answer: Answer) -> None:
+    from assistant.citations import render_sources
+
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSources:")
+        click.echo(render_sources(answer.citations))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option(
+    "--ingest-sample-if-empty",
+    is_flag=True,
+    help="Ingest the bundled sample corpus first when the store is empty.",
+)
+def serve(host: str, port: int, ingest_sample_if_empty: bool) -> None:
+    """Serve the chat window in the browser."""
+    with _user_errors():
+        assistant = _assistant()
+        if ingest_sample_if_empty and assistant.is_empty():
+            _ingest_sample(assistant)
+        from ui.app import launch
+
+        launch(assistant, host=host, port=port)
+
+
+def _ingest_sample(assistant: Any) -> None:
+    from assistant.sample import sample_corpus_dir
+
+    folder = sample_corpus_dir()
+    click.echo(f"The store is empty: ingesting the sample corpus from {folder}")
+    _print_report(_run_ingest(assistant, [folder], None, show_bar=True))

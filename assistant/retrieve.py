@@ -1,0 +1,127 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank fusion.
+
+The keyword index is built from the store's chunks on first use and rebuilt when the store's
+revision changes (after an ingest or a removal), under a lock so concurrent questions share
+one rebuild.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from assistant.types import Chunk, Evidence
+from vectorstore.chroma_store import ChromaStore
+from vectorstore.embedder import Embedder
+from vectorstore.fusion import reciprocal_rank_fusion
+from vectorstore.keyword import KeywordIndex
+
+Mode = Literal["hybrid", "dense", "keyword"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What one search found, with the query vector kept for the answerer."""
+
+    query: str
+    query_vector: np.ndarray
+    evidence: tuple[Evidence, ...]
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        *,
+        candidates: int = 40,
+        rrf_k: int = 60,
+        keyword_weight: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._candidates = candidates
+        self.rrf_k = rrf_k
+        self.keyword_weight = keyword_weight
+        self._lock = threading.Lock()
+        self._keyword: KeywordIndex | None = None
+        self._revision: str | None = None
+
+    def keyword_index(self) -> KeywordIndex:
+        revision = self._store.revision()
+        with self._lock:
+            if self._keyword is None or revision != self._revision:
+                self._keyword = KeywordIndex.build(self._store.all_chunks())
+                self._revision = revision
+            return self._keyword
+
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        *,
+        mode: Mode = "hybrid",
+        where: dict[str, Any] | None = None,
+    ) -> Retrieval:
+        qvec = self._embedder.embed_query(query)
+        n = max(self._candidates, k)
+        dense: list[tuple[Chunk, float]] = []
+        keyword: list[tuple[Chunk, float]] = []
+        if mode in ("hybrid", "dense"):
+            dense = self._store.dense_search(qvec, n, where=where)
+        if mode in ("hybrid", "keyword"):
+            keyword = [
+                (c, s) for c, s in self.keyword_index().search(query, n) if _matches(c, where)
+            ]
+        chunks = {c.chunk_id: c for c, _ in [*keyword, *dense]}
+        dense_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(dense)}
+        keyword_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(keyword)}
+        fused = reciprocal_rank_fusion(
+            [[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in keyword]],
+            k=self.rrf_k,
+            weights=[1.0, self.keyword_weight],
+        )[:k]
+        similarity = {c.chunk_id: s for c, s in dense}
+        missing = [cid for cid, _ in fused if cid not in similarity]
+        if missing:
+            similarity.update(self._store.similarities(qvec, missing))
+        evidence = tuple(
+            Evidence(
+                rank=i + 1,
+                chunk=chunks[cid],
+                score=score,
+                dense_rank=dense_rank.get(cid),
+                keyword_rank=keyword_rank.get(cid),
+                dense_similarity=similarity.get(cid),
+            )
+            for i, (cid, score) in enumerate(fused)
+        )
+        return Retrieval(query, qvec, evidence)
+
+
+def _matches(chunk: Chunk, where: dict[str, Any] | None) -> bool:
+    """Apply a simple Chroma-style equality filter to a keyword hit."""
+    if not where:
+        return True
+    if "$and" in where:
+        return all(_matches(chunk, w) for w in where["$and"])
+    flat = chunk.to_metadata()
+    for key, want in where.items():
+        if isinstance(want, dict):
+            value = flat.get(key)
+            for op, arg in want.items():
+                if op == "$eq" and value != arg:
+                    return False
+                if op == "$in" and value not in arg:
+                    return False
+                if op == "$gte" and (not isinstance(value, int | float) or value < arg):
+                    return False
+                if op == "$lte" and (not isinstance(value, int | float) or value > arg):
+                    return False
+        elif flat.get(key) != want:
+            return False
+    return True

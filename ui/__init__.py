@@ -1,0 +1,1 @@
+"""The Gradio chat window (built by ``build_app``; never launched at import)."""

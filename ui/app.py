@@ -1,0 +1,210 @@
+"""The Gradio app: layout and wiring only (handlers in ``ui.handlers``, HTML in ``ui.render``).
+
+Gradio is imported inside the functions, after the offline environment is set, so importing
+this module does nothing. No ``from __future__ import annotations`` here: ``gr.api`` reads the
+``/ask`` function's return annotation as a real type to declare its two outputs.
+"""
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from assistant.core import Assistant
+from assistant.errors import RlaError
+from assistant.offline import enforce_offline
+from ui import handlers
+from ui.assets import CSS, JS
+from ui.render import EMPTY_PANEL, Turn, escape_markdown, upload_report_html
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+TITLE = "Review Learning Assistant"
+NOTE = (
+    "Answers come only from the indexed documents: every sentence is quoted word for word, "
+    "with its document, page and section, or the assistant says the documents do not cover "
+    "the question. Answers support, and do not replace, professional judgement."
+)
+EXAMPLES = (
+    "What do reviews say about neglect?",
+    "What were the most common causes of death among the children reviewed in 2018-2021?",
+    "How did Glasgow Child Protection Committee respond to an SCR about neglect?",
+    "How many children at the centre of an SCR had a child protection plan?",
+)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _notices(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn an ``RlaError`` into a Gradio error notice (its message, no traceback)."""
+    import gradio as gr
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except RlaError as err:
+            raise gr.Error(str(err)) from err
+
+    return wrapper
+
+
+def _forget_uploads(files: list[str]) -> None:
+    """Delete Gradio's temporary copies of uploaded files (and nothing outside its folder)."""
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder()).resolve()
+    for name in files:
+        path = Path(name).resolve()
+        if path.is_relative_to(cache) and path.is_file():
+            path.unlink()
+
+
+def _private(name: str) -> dict[str, Any]:
+    return {"api_name": name, "api_visibility": "private"}
+
+
+def build_app(assistant: Assistant) -> "gr.Blocks":
+    """The app for ``assistant``'s store; it is not launched."""
+    enforce_offline()
+    import gradio as gr
+    from gradio.events import api as endpoint
+
+    def chat_turn(question: str, turns: list[Turn]) -> tuple[Any, ...]:
+        view = handlers.respond(assistant, question, turns)
+        return view.messages, view.evidence, view.turns, ""
+
+    def ask_example(turns: list[Turn], evt: gr.SelectData) -> tuple[Any, ...]:
+        return chat_turn(str(evt.value.get("text", "")), turns)
+
+    def clear() -> tuple[Any, ...]:
+        return [], EMPTY_PANEL, [], ""
+
+    def api_ask(question: str) -> tuple[str, list[dict[str, Any]]]:
+        """Answer a question from the indexed documents: the answer as markdown with [n]
+        markers, and its citations (as in `rla ask --json`)."""
+        return handlers.api_ask(assistant, question)
+
+    def library() -> tuple[Any, ...]:
+        choices = handlers.document_choices(assistant)
+        return handlers.library_rows(assistant), gr.Dropdown(choices=choices, value=None)
+
+    bar = gr.Progress()
+
+    def upload(files: list[str] | None, progress: gr.Progress = bar) -> tuple[Any, ...]:
+        if not files:
+            raise gr.Error("Choose one or more PDF, TXT or MD files first.")
+        try:
+            outcomes = handlers.upload(
+                assistant, files, progress=lambda done, what: progress(done, desc=what)
+            )
+        finally:  # the store keeps its own copy; leave no reports in Gradio's temp folder
+            _forget_uploads(files)
+        return (upload_report_html(outcomes), None, *library())
+
+    def remove(file_name: str | None) -> tuple[Any, ...]:
+        if not file_name:
+            raise gr.Error("Choose a document to remove.")
+        return (escape_markdown(handlers.remove(assistant, file_name)), *library())
+
+    examples: list[Any] = [{"text": q} for q in EXAMPLES]
+    app = gr.Blocks(
+        title=TITLE, analytics_enabled=False, fill_width=True, delete_cache=(600, 600)
+    )
+    with app:
+        gr.Markdown(f"## {TITLE}")
+        gr.Markdown(NOTE, elem_id="rla-note")
+        turns = gr.State([])
+        with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                chat = gr.Chatbot(
+                    value=[], elem_id="rla-chat", show_label=False, height=600,
+                    examples=examples, latex_delimiters=[], feedback_options=None,
+                    buttons=["copy"], placeholder=(
+                        "**Ask about the indexed case reviews.** Try one of these, or add "
+                        "your own reports in the *Documents* tab."
+                    ),
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False, placeholder="Ask a question about the reviews…",
+                        elem_id="rla-question", scale=6, autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="rla-ask")
+                new = gr.Button("New conversation", size="sm", variant="secondary")
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown("### Evidence")
+                panel = gr.HTML(EMPTY_PANEL, elem_id="rla-evidence", js_on_load=None)
+        with gr.Tab("Documents", id="documents"):
+            table = gr.Dataframe(
+                headers=handlers.LIBRARY_HEADERS, value=[], interactive=False, wrap=True,
+                elem_id="rla-library", label="The library", latex_delimiters=[],
+                datatype=["str", "str", "str", "number", "number", "str"],
+                column_widths=["44%", "13%", "7%", "7%", "7%", "22%"], show_search="search",
+            )
+            with gr.Row(equal_height=False):
+                with gr.Column():
+                    files = gr.File(
+                        label="Add PDF, TXT or MD files", file_count="multiple",
+                        file_types=list(handlers.UPLOAD_TYPES), type="filepath",
+                        elem_id="rla-upload",
+                    )
+                    add = gr.Button("Add to the library", variant="primary", elem_id="rla-add")
+                    report = gr.HTML("", elem_id="rla-upload-report", js_on_load=None)
+                with gr.Column():
+                    doc = gr.Dropdown(label="Remove a document", choices=[], value=None,
+                                      elem_id="rla-remove-choice")
+                    drop = gr.Button("Remove from the library", variant="stop")
+                    removed = gr.Markdown(elem_id="rla-removed")
+
+        # The public endpoint is registered first and every UI event gets its own private
+        # name: Gradio derives names from function names and renames clashes ("ask_1"),
+        # private or not.
+        endpoint(_notices(api_ask), api_name="ask")
+        outs = [chat, panel, turns, question]
+        question.submit(_notices(chat_turn), [question, turns], outs, **_private("chat_submit"))
+        send.click(_notices(chat_turn), [question, turns], outs, **_private("chat_click"))
+        chat.example_select(_notices(ask_example), [turns], outs, **_private("chat_example"))
+        new.click(clear, None, outs, **_private("chat_new"))
+        chat.clear(clear, None, outs, **_private("chat_clear"))
+        add.click(_notices(upload), [files], [report, files, table, doc], **_private("upload"))
+        drop.click(_notices(remove), [doc], [removed, table, doc], **_private("remove"))
+        app.load(library, None, [table, doc], **_private("library"))
+    return app
+
+
+def launch(
+    assistant: Assistant,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    block: bool = True,
+    quiet: bool = False,
+) -> "gr.Blocks":
+    """Serve the app (no share link, no analytics); ``block=False`` returns once it listens."""
+    enforce_offline()
+    if not assistant.is_empty():
+        assistant.warm_up()
+    files = assistant.settings.files_dir
+    files.mkdir(parents=True, exist_ok=True)
+    app = build_app(assistant)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        prevent_thread_lock=not block,
+        quiet=quiet,
+        allowed_paths=[str(files.resolve())],
+        max_file_size=f"{int(assistant.settings.max_file_mb)}mb",
+        footer_links=["api"],
+        run_history=False,
+        enable_monitoring=False,
+        mcp_server=False,
+        ssr_mode=False,
+        pwa=False,
+        css=CSS,
+        js=JS,
+    )
+    return app

@@ -1,0 +1,217 @@
+"""The app's handlers as plain functions of an ``Assistant``: no Gradio here, so tests call them
+directly. ``ui.app`` wires them to components and turns ``RlaError`` into notices.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from assistant.core import Assistant
+from assistant.followup import build_query
+from assistant.types import Citation, DocumentCard, IngestReport
+from ui.render import FileOutcome, FileUrl, Turn, api_markdown, chat_messages, evidence_html
+
+UPLOAD_TYPES = (".pdf", ".txt", ".md", ".markdown")
+LIBRARY_HEADERS = ["Title", "Type", "Year", "Pages", "Chunks", "File"]
+FILE_ROUTE = "gradio_api/file="  # Gradio's route for files under launch(allowed_paths=...)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+# (fraction done 0..1, what is happening) as shown by a progress bar.
+ProgressBar = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ChatView:
+    """What the chat tab shows after a question."""
+
+    messages: list[dict[str, str]]
+    evidence: str
+    turns: list[Turn]
+
+
+# -- asking -------------------------------------------------------------------------------
+
+
+def ask(assistant: Assistant, question: str, turns: Sequence[Turn]) -> list[Turn]:
+    """Answer ``question`` in the light of the earlier turns; the turns with it added."""
+    question = question.strip()
+    if not question:
+        return list(turns)
+    query = build_query(question, [t.question for t in turns])
+    # The extractive answerer picks sentences by the words of the question it is given, so a
+    # follow-up is answered as its resolved query ("neglect in adolescents?"), not as the bare
+    # "and in adolescents?"; the chat still shows what the user typed.
+    answer = assistant.ask(query, query=query)
+    return [*turns, Turn(len(turns) + 1, question, query, answer)]
+
+
+def chat_view(assistant: Assistant, turns: Sequence[Turn]) -> ChatView:
+    return ChatView(chat_messages(turns), evidence_html(turns, file_url(assistant, turns)),
+                    list(turns))
+
+
+def respond(assistant: Assistant, question: str, turns: Sequence[Turn]) -> ChatView:
+    """The chat handler: ask, then render the conversation and the evidence panel."""
+    return chat_view(assistant, ask(assistant, question, turns))
+
+
+def api_ask(assistant: Assistant, question: str) -> tuple[str, list[dict[str, Any]]]:
+    """The ``/ask`` endpoint: answer markdown and the citations of ``rla ask --json``."""
+    if not question.strip():
+        return "Ask a question about the indexed documents.", []
+    answer = assistant.ask(question.strip())
+    return api_markdown(answer), [c.to_dict() for c in answer.citations]
+
+
+def file_url(assistant: Assistant, turns: Sequence[Turn]) -> FileUrl:
+    """Where the browser can open the stored copy of a cited document (or None)."""
+    doc_ids = {e.chunk.chunk_id: e.chunk.doc_id for t in turns for e in t.answer.evidence}
+    by_file: dict[str, str] | None = None
+
+    def url(citation: Citation) -> str | None:
+        nonlocal by_file
+        doc_id = doc_ids.get(citation.chunk_id)
+        if doc_id is None:
+            if by_file is None:
+                by_file = {c.file: c.doc_id for c in assistant.documents()}
+            doc_id = by_file.get(citation.file)
+        path = assistant.stored_file(doc_id) if doc_id else None
+        return FILE_ROUTE + quote(str(path.resolve())) if path else None
+
+    return url
+
+
+# -- the library --------------------------------------------------------------------------
+
+
+def library_rows(assistant: Assistant) -> list[list[str | int]]:
+    """One row per document: title, type, year, pages, chunks, file."""
+    return [_row(card) for card in assistant.documents()]
+
+
+def _row(card: DocumentCard) -> list[str | int]:
+    meta = card.meta
+    return [card.title, str(meta.get("review_type", "")), str(meta.get("year", "")),
+            card.pages, card.chunks, card.file]
+
+
+def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """(label, file name) pairs for the remove menu."""
+    return [(f"{c.title} ({c.file})", c.file) for c in assistant.documents()]
+
+
+def remove(assistant: Assistant, file_name: str) -> str:
+    """Remove a document from the store, and its uploaded copy; a message saying what went."""
+    cards = assistant.remove(file_name)
+    upload = uploads_dir(assistant) / Path(file_name).name
+    if upload.is_file():
+        upload.unlink()
+    return "Removed " + ", ".join(f"{c.title} ({c.file}, {c.chunks} chunks)" for c in cards)
+
+
+# -- uploads ------------------------------------------------------------------------------
+
+
+def uploads_dir(assistant: Assistant) -> Path:
+    return assistant.settings.home / "uploads"
+
+
+def safe_name(name: str) -> str:
+    """A plain file name from whatever the browser sent: no folders, no dots in front, ASCII
+    letters, digits, ``.``, ``_`` and ``-`` only, the suffix lower-cased."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = suffix, ""
+    stem = _UNSAFE.sub("-", stem).strip(".-_ ")[:100] or "document"
+    suffix = _UNSAFE.sub("", suffix).lower()[:10]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def upload(
+    assistant: Assistant, files: Sequence[str | Path], progress: ProgressBar | None = None
+) -> list[FileOutcome]:
+    """Copy uploaded files into the store's own ``uploads`` folder under safe names, ingest
+    them, and say for each file what happened."""
+    target = uploads_dir(assistant)
+    target.mkdir(parents=True, exist_ok=True)
+    outcomes: dict[str, FileOutcome] = {}
+    staged: dict[str, tuple[str, Path]] = {}  # safe name -> (name as sent, copy)
+    for item in files:
+        sent = re.split(r"[\\/]", str(item))[-1]
+        if Path(sent).suffix.lower() not in UPLOAD_TYPES:
+            outcomes[sent] = FileOutcome(sent, False, "not a PDF, TXT or MD file")
+            continue
+        name = _unique(safe_name(sent), staged)
+        copy = target / name
+        if copy.resolve().parent != target.resolve():  # cannot happen with safe_name
+            outcomes[sent] = FileOutcome(sent, False, "unsafe file name")
+            continue
+        shutil.copyfile(item, copy)
+        staged[name] = (sent, copy)
+    if staged:
+        report = assistant.ingest([p for _, p in staged.values()],
+                                  progress=_stages(progress) if progress else None)
+        outcomes.update(_outcomes(report, staged))
+    return [outcomes[_sent_name(item)] for item in files if _sent_name(item) in outcomes]
+
+
+def _sent_name(item: str | Path) -> str:
+    return re.split(r"[\\/]", str(item))[-1]
+
+
+def _unique(name: str, taken: dict[str, Any]) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    candidate, i = name, 2
+    while candidate in taken:
+        candidate = f"{stem}-{i}{dot}{suffix}" if dot else f"{name}-{i}"
+        i += 1
+    return candidate
+
+
+def _stages(progress: ProgressBar) -> Callable[[str, int, int], None]:
+    def report(stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        if stage == "read":
+            progress(0.3 * done / total, f"Reading files ({done}/{total})")
+        else:
+            progress(0.3 + 0.7 * done / total, f"Indexing passages ({done}/{total})")
+
+    return report
+
+
+def _outcomes(
+    report: IngestReport, staged: dict[str, tuple[str, Path]]
+) -> dict[str, FileOutcome]:
+    out: dict[str, FileOutcome] = {}
+    replaced = {Path(p).name for p in report.replaced}
+    for card in report.ingested:
+        if card.file in staged:
+            sent = staged[card.file][0]
+            note = " (replaces the earlier version)" if card.file in replaced else ""
+            out[sent] = FileOutcome(
+                sent, True, f"added: {card.pages} pages, {card.chunks} passages{note}"
+            )
+    for path in report.unchanged:
+        name = Path(path).name
+        if name in staged:
+            sent = staged[name][0]
+            out[sent] = FileOutcome(sent, True, "already in the library")
+    for skip in report.skipped:
+        name = Path(skip.path).name
+        if name in staged:
+            sent, copy = staged[name]
+            copy.unlink(missing_ok=True)
+            out[sent] = FileOutcome(sent, False, skip.reason)
+    for name, (sent, _) in staged.items():
+        out.setdefault(sent, FileOutcome(sent, False, f"{name}: nothing was read from it"))
+    return out

