@@ -7,7 +7,6 @@ the supporting passages never mention, the answer says the documents do not cove
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Protocol
 from assistant.citations import Quote, answer_text, build_citations, collapse
 from assistant.retrieve import Retrieval
 from assistant.types import Answer, Chunk, Evidence
+from ingest.areas import Area, default_gazetteer
 from ingest.sentences import sentence_spans
 from vectorstore.keyword import tokenize
 
@@ -23,6 +23,12 @@ NOT_COVERED = "The indexed documents do not cover this question."
 _LIST_WORDS = re.compile(
     r"\b(list|examples?|which (areas|committees|themes)|what (are|were) the|themes|ways)\b", re.I
 )
+_QUANTITY = re.compile(
+    r"\b(how (many|much|often|prominent|common)|what (proportion|percentage|share|number))\b", re.I
+)
+_FIGURE = re.compile(r"\d")
+_NOT_CONTENT = re.compile(r"^\s*(contents|references|bibliography|acknowledg\w*)\s*$", re.I)
+_LONG = 40  # tokens: longer sentences have their lexical score damped
 _CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+)*")
 
 
@@ -39,6 +45,7 @@ class _Candidate:
     end: int
     score: float
     key: str  # collapsed lower-case text, to spot the same words in two places
+    terms: frozenset[str]  # the question's terms this sentence contains
 
 
 def _units(chunk: Chunk) -> list[tuple[int, int]]:
@@ -72,6 +79,14 @@ def _table_header(chunk: Chunk, start: int) -> tuple[int, int] | None:
 
 
 class ExtractiveAnswerer:
+    """Quote the sentences of the evidence that together best cover the question.
+
+    Each sentence is scored by the share of the question's (IDF-weighted) terms it contains,
+    damped for very long sentences, plus a small prior from its passage's similarity and
+    rank. Sentences are then chosen greedily by what they add that is not covered yet, so a
+    two-part question gets a sentence for each part rather than two for the first.
+    """
+
     backend = "extractive"
 
     def __init__(
@@ -80,33 +95,41 @@ class ExtractiveAnswerer:
         known: Callable[[str], bool],
         *,
         min_relevance: float = 0.42,
+        min_score: float = 0.35,
         max_sentences: int = 5,
         max_passages: int = 3,
     ) -> None:
         self._idf = idf
         self._known = known
         self.min_relevance = min_relevance
+        self.min_score = min_score
         self.max_sentences = max_sentences
         self.max_passages = max_passages
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         evidence = retrieval.evidence
-        terms = list(dict.fromkeys(t for t in tokenize(question) if self._idf(t) > 0))
-        names = _names(question)
-        unknown = [n for n in names if not self._known(n)]
+        words = question if retrieval.query == question else f"{question} {retrieval.query}"
+        terms = list(dict.fromkeys(t for t in tokenize(words) if self._idf(t) > 0))
+        places = [m.area for m in default_gazetteer().find(words)]
+        unknown = [n for n in _names(question) if not self._known(n)]
         top_sim = max((e.dense_similarity or 0.0) for e in evidence) if evidence else 0.0
         if not evidence or unknown or top_sim < self.min_relevance:
             why = f"No indexed document mentions {', '.join(unknown)}." if unknown else NOT_COVERED
             return self._refusal(question, retrieval, why, suggest=not unknown)
-        candidates = self._score(terms, evidence)
-        if names:  # a named place or body must be in the passage a sentence comes from
-            candidates = [c for c in candidates if _mentions(c.evidence.chunk, names)]
-        if not candidates or candidates[0].score < 0.35:
+        candidates = self._score(terms, evidence, quantity=bool(_QUANTITY.search(question)))
+        if places:  # a named place must be what the passage is about
+            candidates = [c for c in candidates if _about(c.evidence.chunk, places)]
+        if not candidates or candidates[0].score < self.min_score:
             why = NOT_COVERED
-            if names:
-                why = f"The indexed documents say nothing about this for {', '.join(names)}."
+            if places:
+                named = ", ".join(dict.fromkeys(a.name for a in places))
+                why = f"The indexed documents do not cover this for {named}."
             return self._refusal(question, retrieval, why, suggest=True)
-        chosen = self._select(candidates, wants_list=bool(_LIST_WORDS.search(question)))
+        chosen = self._select(
+            candidates,
+            weights={t: self._idf(t) for t in terms},
+            wants_list=bool(_LIST_WORDS.search(question)),
+        )
         citations = build_citations(chosen)
         return Answer(
             question=question,
@@ -118,51 +141,73 @@ class ExtractiveAnswerer:
             searched_query=retrieval.query,
         )
 
-    def _score(self, terms: Sequence[str], evidence: Sequence[Evidence]) -> list[_Candidate]:
+    def _score(
+        self, terms: Sequence[str], evidence: Sequence[Evidence], *, quantity: bool
+    ) -> list[_Candidate]:
         weights = {t: self._idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
-        bigrams = set(itertools.pairwise(terms))
         best_sim = max((e.dense_similarity or 0.0) for e in evidence) or 1.0
         out: list[_Candidate] = []
         for ev in evidence:
             chunk = ev.chunk
-            head = set(tokenize(f"{chunk.section}"))
+            if _NOT_CONTENT.search(chunk.section.rsplit(">", 1)[-1]):
+                continue  # contents pages and reference lists are not answers
+            head = set(tokenize(chunk.section))
             passage = (ev.dense_similarity or 0.0) / best_sim
             for start, end in _units(chunk):
-                text = chunk.text[start:end]
-                toks = tokenize(text)
+                toks = tokenize(chunk.text[start:end])
                 if len(toks) < 3:
                     continue
-                present = set(toks) | head
-                lexical = sum(w for t, w in weights.items() if t in present) / total
-                pairs = set(itertools.pairwise(toks))
-                bonus = min(0.2, 0.1 * len(bigrams & pairs))
-                score = 0.6 * lexical + 0.3 * passage + bonus + 0.1 / ev.rank
-                key = collapse(text).lower()
-                out.append(_Candidate(ev, start, end, score, key))
+                found = frozenset(t for t in weights if t in toks or t in head)
+                lexical = sum(weights[t] for t in found) / total
+                damp = min(1.0, (_LONG / len(toks)) ** 0.5)
+                score = lexical * damp * 0.75 + 0.2 * passage + 0.05 / ev.rank
+                if quantity and _FIGURE.search(chunk.text[start:end]):
+                    score += 0.05
+                key = collapse(chunk.text[start:end]).lower()
+                out.append(_Candidate(ev, start, end, score, key, found))
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _select(self, candidates: Sequence[_Candidate], *, wants_list: bool) -> list[Quote]:
+    def _select(
+        self, candidates: Sequence[_Candidate], *, weights: dict[str, float], wants_list: bool
+    ) -> list[Quote]:
         max_sentences = self.max_sentences + (3 if wants_list else 0)
         max_passages = self.max_passages + (2 if wants_list else 0)
-        floor = max(0.35, 0.7 * candidates[0].score)
+        total = sum(weights.values()) or 1.0
+        floor = max(self.min_score, 0.6 * candidates[0].score)
+        # Sentences from another document than the best one must be nearly as good: an
+        # answer that strays across reports risks setting figures from different periods
+        # or nations side by side. Where it does, each document's quotes are labelled.
+        first_doc = candidates[0].evidence.chunk.doc_id
+        other_floor = max(floor, 0.8 * candidates[0].score)
+        pool = [
+            c
+            for c in candidates
+            if c.score >= (floor if c.evidence.chunk.doc_id == first_doc else other_floor)
+        ]
         chosen: list[_Candidate] = []
         passages: list[str] = []
+        covered: set[str] = set()
         duplicates: dict[str, list[Chunk]] = {}
-        for c in candidates:
-            if c.score < floor or len(chosen) >= max_sentences:
-                break
-            same = next((x for x in chosen if x.key == c.key), None)
+        while pool and len(chosen) < max_sentences:
+            best = max(pool, key=lambda c: _gain(c, frozenset(covered), weights, total))
+            pool.remove(best)
+            same = next((x for x in chosen if x.key == best.key), None)
             if same is not None:
-                duplicates.setdefault(same.key, []).append(c.evidence.chunk)
+                duplicates.setdefault(same.key, []).append(best.evidence.chunk)
                 continue
-            cid = c.evidence.chunk.chunk_id
+            cid = best.evidence.chunk.chunk_id
             if cid not in passages:
                 if len(passages) >= max_passages:
                     continue
                 passages.append(cid)
-            chosen.append(c)
+            chosen.append(best)
+            covered |= best.terms
+        for c in pool:  # the same words elsewhere are kept as other locations
+            same = next((x for x in chosen if x.key == c.key), None)
+            if same is not None and c.evidence.chunk is not same.evidence.chunk:
+                duplicates.setdefault(same.key, []).append(c.evidence.chunk)
         chosen.sort(key=lambda c: (passages.index(c.evidence.chunk.chunk_id), c.start))
         quotes: list[Quote] = []
         for c in chosen:
@@ -170,14 +215,15 @@ class ExtractiveAnswerer:
             header = _table_header(chunk, c.start)
             if header and not any(q.chunk is chunk and q.start == header[0] for q in quotes):
                 quotes.append(Quote(chunk, *header))
-            quotes.append(Quote(chunk, c.start, c.end, tuple(duplicates.get(c.key, ()))))
+            also = tuple({o.chunk_id: o for o in duplicates.get(c.key, ())}.values())
+            quotes.append(Quote(chunk, c.start, c.end, also))
         return quotes
 
     def _refusal(self, question: str, retrieval: Retrieval, why: str, *, suggest: bool) -> Answer:
         titles: list[str] = []
         if suggest:
             for ev in retrieval.evidence:
-                relevant = (ev.dense_similarity or 0.0) >= self.min_relevance * 0.8
+                relevant = (ev.dense_similarity or 0.0) >= self.min_relevance
                 if relevant and ev.chunk.title not in titles:
                     titles.append(ev.chunk.title)
         text = why
@@ -245,14 +291,22 @@ def _names(question: str) -> list[str]:
     return names
 
 
-def _mentions(chunk: Chunk, names: Sequence[str]) -> bool:
+def _gain(c: _Candidate, covered: frozenset[str], weights: dict[str, float], total: float) -> float:
+    """A sentence's score plus what it adds to the question's terms covered so far."""
+    return c.score + 0.5 * sum(weights[t] for t in c.terms - covered) / total
+
+
+def _about(chunk: Chunk, places: Sequence[Area]) -> bool:
+    """Whether a passage is about every place named: a nation by the document's geography
+    (or, where that is unknown, by name); any other area by name in its section or text."""
     text = f"{chunk.section}\n{chunk.text}".lower()
-    return all(any(part.lower() in text for part in _forms(n)) for n in names)
-
-
-def _forms(name: str) -> list[str]:
-    """A name and its singular/plural: "SCRs" is found as "SCR" too."""
-    forms = [name]
-    if name.endswith("s"):
-        forms.append(name[:-1])
-    return forms
+    geography = str(chunk.meta.get("geography", "")).lower()
+    for area in places:
+        if area.is_nation:
+            if geography and geography != area.name.lower():
+                return False
+            if not geography and area.name.lower() not in text:
+                return False
+        elif area.core not in text:
+            return False
+    return True

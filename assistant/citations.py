@@ -75,17 +75,25 @@ def _location(chunk: Chunk) -> str:
 
 
 def answer_text(citations: Sequence[Citation]) -> str:
-    """Each quote followed by its marker; quotes from one document run on as one paragraph."""
-    paragraphs: list[list[str]] = []
-    last_doc = None
+    """Each quote followed by its marker; quotes from one document run on as one paragraph.
+
+    When the quotes come from more than one document, each paragraph opens with the title of
+    its document ("From <title>:"), so figures from different reports, periods or nations are
+    never read as one statement.
+    """
+    paragraphs: list[tuple[str, list[str]]] = []
     for c in citations:
         line = f"{c.quote} [{c.marker}]"
-        if c.file == last_doc and paragraphs:
-            paragraphs[-1].append(line)
+        if paragraphs and paragraphs[-1][0] == c.file:
+            paragraphs[-1][1].append(line)
         else:
-            paragraphs.append([line])
-        last_doc = c.file
-    return "\n\n".join(" ".join(p) for p in paragraphs)
+            paragraphs.append((c.file, [line]))
+    titles = {c.file: c.title for c in citations}
+    labelled = len(titles) > 1
+    return "\n\n".join(
+        (f"From {titles[file]}:\n" if labelled else "") + " ".join(lines)
+        for file, lines in paragraphs
+    )
 
 
 _MARKER = re.compile(r"\[(\d+)\]")

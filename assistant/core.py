@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Answerer, ExtractiveAnswerer
 from assistant.config import Settings
@@ -22,6 +22,9 @@ from assistant.types import Answer, DocumentCard, IngestReport
 from ingest.pipeline import ChunkingParams
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import DIM, MODEL_NAME, Embedder, MiniLMEmbedder
+
+if TYPE_CHECKING:
+    from assistant.lc_retriever import AssistantRetriever
 
 
 class Assistant:
@@ -141,6 +144,12 @@ class Assistant:
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
         return _with_timings(answer, timings)
+
+    def as_langchain_retriever(self, k: int | None = None) -> AssistantRetriever:
+        """This assistant's retrieval as a LangChain ``BaseRetriever`` (see ``lc_retriever``)."""
+        from assistant.lc_retriever import AssistantRetriever
+
+        return AssistantRetriever(assistant=self, k=k)
 
     def warm_up(self) -> None:
         """Load the model and the keyword index now rather than on the first question."""

@@ -45,10 +45,9 @@ def ask(assistant: Assistant, question: str, turns: Sequence[Turn]) -> list[Turn
     if not question:
         return list(turns)
     query = build_query(question, [t.question for t in turns])
-    # The extractive answerer picks sentences by the words of the question it is given, so a
-    # follow-up is answered as its resolved query ("neglect in adolescents?"), not as the bare
-    # "and in adolescents?"; the chat still shows what the user typed.
-    answer = assistant.ask(query, query=query)
+    # The query carries the topic a follow-up leaves implicit ("neglect in adolescents?" for
+    # "and in adolescents?"); the answerer chooses sentences by the words of both.
+    answer = assistant.ask(question, query=query)
     return [*turns, Turn(len(turns) + 1, question, query, answer)]
 
 
