@@ -207,7 +207,7 @@ def serve(host: str, port: int, ingest_sample_if_empty: bool) -> None:
 
 
 def _ingest_sample(assistant: Any) -> None:
-    from assistant.sample import sample_corpus_dir
+    from assistant.resources import sample_corpus_dir
 
     folder = sample_corpus_dir()
     click.echo(f"The store is empty: ingesting the sample corpus from {folder}")

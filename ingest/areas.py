@@ -12,8 +12,9 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
+
+from assistant.resources import data_path
 
 NATIONS = ("Scotland", "England", "Wales", "Northern Ireland")
 _GENERIC = re.compile(
@@ -63,10 +64,7 @@ class Gazetteer:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
-        if path is None:
-            raw = (files("assistant") / "data" / "areas.json").read_text(encoding="utf-8")
-        else:
-            raw = path.read_text(encoding="utf-8")
+        raw = (path or data_path("areas.json")).read_text(encoding="utf-8")
         data = json.loads(raw)
         return cls(
             [

@@ -95,9 +95,10 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 on CPU; cheap to construct, loaded (and verified) on first use.
 
     Texts are sorted by length before batching so each batch pads to similar lengths, then the
-    vectors are put back in input order. One lock guards loading and encoding, so one instance
-    can be shared between threads (a ``progress`` callback runs under that lock and must not
-    call back into the embedder).
+    vectors are put back in input order (measured on 200 mixed-length chunks, one thread: 16%
+    less CPU time; with only a few batches the gain is smaller). One lock guards loading and
+    encoding, so one instance can be shared between threads (a ``progress`` callback runs under
+    that lock and must not call back into the embedder).
     """
 
     def __init__(

@@ -9,6 +9,7 @@ stemmer so that "reviews" matches "review" and "identified" matches "identifies"
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -117,6 +118,8 @@ class KeywordIndex:
             return cls(chunks, None, revision, doc_freq)
         import bm25s
 
+        # bm25s sets its own logger to DEBUG, which prints through any root handler.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25()
         retriever.index(corpus, show_progress=False)
         return cls(chunks, retriever, revision, doc_freq)
