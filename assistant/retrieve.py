@@ -8,6 +8,7 @@ one rebuild.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from vectorstore.keyword import KeywordIndex
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
+_QUERY_CACHE = 512
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,22 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._keyword: KeywordIndex | None = None
         self._revision: str | None = None
+        self._cache_lock = threading.Lock()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # recent query vectors
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the last few hundred are kept, as questions repeat."""
+        with self._cache_lock:
+            cached = self._vectors.get(query)
+            if cached is not None:
+                self._vectors.move_to_end(query)
+                return cached
+        vector = self._embedder.embed_query(query)
+        with self._cache_lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > _QUERY_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def keyword_index(self) -> KeywordIndex:
         revision = self._store.revision()
@@ -67,7 +85,7 @@ class HybridRetriever:
         mode: Mode = "hybrid",
         where: dict[str, Any] | None = None,
     ) -> Retrieval:
-        qvec = self._embedder.embed_query(query)
+        qvec = self.query_vector(query)
         n = max(self._candidates, k)
         dense: list[tuple[Chunk, float]] = []
         keyword: list[tuple[Chunk, float]] = []
