@@ -25,11 +25,17 @@ class Settings:
     candidates: int = 40
     rrf_k: int = 30
     keyword_weight: float = 1.5
-    min_relevance: float = 0.42
+    min_relevance: float = 0.30
     max_file_mb: float = 200.0
+    max_pages: int = 5000
+    file_timeout_s: float = 300.0  # per file, read in a worker process; 0 turns that off
+    auth_file: str = ""  # user:password-hash lines; turns on login in the UI
+    audit_log: str = ""  # JSON lines of who asked what and what was cited; off if empty
+    embed_backend: str = ""  # "torch" (fp32) or "bf16"; empty: the embedder's default
     chroma_url: str = ""
     collection: str = "rla_chunks"
     llm: str = ""
+    llm_strict: bool = True  # remove failing LLM sentences (off: fall back to extractive)
 
     @property
     def store_dir(self) -> Path:
@@ -55,13 +61,28 @@ class Settings:
             keyword_weight=_float(env, "RLA_KEYWORD_WEIGHT", cls.keyword_weight),
             min_relevance=_float(env, "RLA_MIN_RELEVANCE", cls.min_relevance),
             max_file_mb=_float(env, "RLA_MAX_FILE_MB", cls.max_file_mb),
+            max_pages=_int(env, "RLA_MAX_PAGES", cls.max_pages),
+            file_timeout_s=_float(env, "RLA_FILE_TIMEOUT_S", cls.file_timeout_s),
+            auth_file=env.get("RLA_AUTH", ""),
+            audit_log=env.get("RLA_AUDIT_LOG", ""),
+            embed_backend=env.get("RLA_EMBED_BACKEND", ""),
             chroma_url=env.get("RLA_CHROMA_URL", ""),
             llm=env.get("RLA_LLM", ""),
+            llm_strict=_bool(env, "RLA_LLM_STRICT", cls.llm_strict),
         )
         if not s.chunk_min_words <= s.chunk_words <= s.chunk_max_words:
             raise SettingsError(
                 "RLA_CHUNK_MIN_WORDS <= RLA_CHUNK_WORDS <= RLA_CHUNK_MAX_WORDS must hold "
                 f"(got {s.chunk_min_words}, {s.chunk_words}, {s.chunk_max_words})"
+            )
+        if s.max_pages < 1 or s.max_file_mb <= 0 or s.file_timeout_s < 0:
+            raise SettingsError(
+                "RLA_MAX_PAGES and RLA_MAX_FILE_MB must be positive and RLA_FILE_TIMEOUT_S "
+                f"at least 0 (got {s.max_pages}, {s.max_file_mb:g}, {s.file_timeout_s:g})"
+            )
+        if s.embed_backend not in ("", "torch", "bf16"):
+            raise SettingsError(
+                f"RLA_EMBED_BACKEND must be torch or bf16 (got {s.embed_backend!r})"
             )
         if s.k < 1:
             raise SettingsError(f"RLA_K must be at least 1 (got {s.k})")
@@ -76,6 +97,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number (got {raw!r})") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be on or off (got {raw!r})")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

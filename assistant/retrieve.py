@@ -98,11 +98,12 @@ class HybridRetriever:
         chunks = {c.chunk_id: c for c, _ in [*keyword, *dense]}
         dense_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(dense)}
         keyword_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(keyword)}
-        fused = reciprocal_rank_fusion(
-            [[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in keyword]],
-            k=self.rrf_k,
-            weights=[1.0, self.keyword_weight],
-        )[:k]
+        rankings = [[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in keyword]]
+        fused = _keep_leaders(
+            reciprocal_rank_fusion(rankings, k=self.rrf_k, weights=[1.0, self.keyword_weight]),
+            rankings,
+            k,
+        )
         similarity = {c.chunk_id: s for c, s in dense}
         missing = [cid for cid, _ in fused if cid not in similarity]
         if missing:
@@ -121,25 +122,35 @@ class HybridRetriever:
         return Retrieval(query, qvec, evidence)
 
 
+def _keep_leaders(
+    fused: list[tuple[str, float]], rankings: list[list[str]], k: int, leaders: int = 2
+) -> list[tuple[str, float]]:
+    """The top ``k`` of the fused list, with each search's first ``leaders`` always in it.
+
+    RRF rewards passages both searches like; a passage that only one search finds, but finds
+    first (an exact figure for BM25, a paraphrase for dense search), could otherwise be pushed
+    out by passages both rank middling. Leaders that missed the cut replace the lowest ranks.
+    """
+    top = fused[:k]
+    kept = {cid for cid, _ in top}
+    score = dict(fused)
+    missing = [cid for ranking in rankings for cid in ranking[:leaders] if cid not in kept]
+    for cid in dict.fromkeys(missing):
+        if len(top) < k:
+            top.append((cid, score[cid]))
+            continue
+        # Replace the lowest-ranked passage that is not itself a leader.
+        protected = {c for ranking in rankings for c in ranking[:leaders]}
+        for i in range(len(top) - 1, -1, -1):
+            if top[i][0] not in protected:
+                top[i] = (cid, score[cid])
+                break
+    top.sort(key=lambda item: -item[1])
+    return top
+
+
 def _matches(chunk: Chunk, where: dict[str, Any] | None) -> bool:
-    """Apply a simple Chroma-style equality filter to a keyword hit."""
-    if not where:
-        return True
-    if "$and" in where:
-        return all(_matches(chunk, w) for w in where["$and"])
-    flat = chunk.to_metadata()
-    for key, want in where.items():
-        if isinstance(want, dict):
-            value = flat.get(key)
-            for op, arg in want.items():
-                if op == "$eq" and value != arg:
-                    return False
-                if op == "$in" and value not in arg:
-                    return False
-                if op == "$gte" and (not isinstance(value, int | float) or value < arg):
-                    return False
-                if op == "$lte" and (not isinstance(value, int | float) or value > arg):
-                    return False
-        elif flat.get(key) != want:
-            return False
-    return True
+    """Apply a Chroma-style ``where`` to a keyword hit ($and, $or, comparisons, $contains)."""
+    from assistant.filters import where_matches
+
+    return where_matches(chunk.to_metadata(), where)
