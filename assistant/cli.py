@@ -16,6 +16,9 @@ from typing import Any
 
 import click
 
+from assistant import cli_admin
+from assistant.cli_trainer import register as register_trainer
+from assistant.cli_views import filter_options, filters_from, print_notes, register
 from assistant.config import Settings
 from assistant.errors import NothingIngestedError, RlaError
 from assistant.types import Answer, IngestReport
@@ -162,16 +165,22 @@ def remove(name: str) -> None:
     is_flag=True,
     help="Print the JSON contract; with QUESTION '-', one question per stdin line.",
 )
-def ask(question: str, k: int | None, mode: str, as_json: bool) -> None:
-    """Answer QUESTION with verbatim quotes and their sources."""
+@filter_options
+def ask(question: str, k: int | None, mode: str, as_json: bool, **options: Any) -> None:
+    """Answer QUESTION with verbatim quotes and their sources.
+
+    A question that names an area or nation ("in Glasgow", "in Scotland") is narrowed to it,
+    and the answer says so."""
     with _user_errors():
         assistant = _assistant()
+        cli_admin.audit_cli_answers(assistant)  # RLA_AUDIT_LOG, when set
+        filters = filters_from(options)
         questions: Iterator[str] | list[str]
         questions = (q.strip() for q in sys.stdin) if question == "-" else [question]
         for q in questions:
             if not q:
                 continue
-            answer: Answer = assistant.ask(q, k=k, mode=mode)
+            answer: Answer = assistant.ask(q, k=k, mode=mode, filters=filters)
             if as_json:
                 click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
             else:
@@ -181,10 +190,14 @@ def ask(question: str, k: int | None, mode: str, as_json: bool) -> None:
 def _print_answer(answer: Answer) -> None:
     from assistant.citations import render_sources
 
+    print_notes(answer)
     click.echo(answer.text)
     if answer.citations:
         click.echo("\nSources:")
         click.echo(render_sources(answer.citations))
+    if answer.backend.startswith("llm:"):
+        click.echo(f"\n(written by the language model {answer.backend[4:]}; checked against "
+                   "the sources)")
 
 
 @main.command()
@@ -212,3 +225,106 @@ def _ingest_sample(assistant: Any) -> None:
     folder = sample_corpus_dir()
     click.echo(f"The store is empty: ingesting the sample corpus from {folder}")
     _print_report(_run_ingest(assistant, [folder], None, show_bar=True))
+
+
+@main.command("eval")
+@click.argument("questions", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--k", type=int, default=8, show_default=True, help="Passages per question.")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "keyword"]),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval mode to score (and to list per question).",
+)
+@click.option(
+    "--ablation/--no-ablation",
+    default=False,
+    help="Score hybrid, dense and keyword and the LangChain baseline in one table.",
+)
+@click.option(
+    "--corpus",
+    "corpus",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="PDFs (files or folders) the baseline is built from; default: the store's copies.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+def eval_command(
+    questions: Path, k: int, mode: str, ablation: bool, corpus: tuple[Path, ...], as_json: bool
+) -> None:
+    """Score retrieval, citations and refusals on QUESTIONS (JSON lines) against the store.
+
+    Each line has "question" and "must_contain" (a phrase the right passage holds, or null
+    for a question the documents do not answer). See the README's "Quality and speed".
+    """
+    from assistant import evaluate
+
+    with _user_errors():
+        assistant = _assistant()
+        items = evaluate.load_items(questions)
+        files = list(corpus) or [assistant.settings.files_dir]
+        report = evaluate.run_eval(
+            assistant,
+            items,
+            k=k,
+            modes=evaluate.modes_for(mode, ablation),
+            baseline_files=files if ablation else None,
+            questions_file=str(questions),
+        )
+        if as_json:
+            click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            from assistant.eval_table import render
+
+            click.echo(render(report, per_question=mode))
+
+
+@main.command()
+@click.option("--scale", type=int, default=100_000, show_default=True,
+              help="Chunks in the synthetic store (replicated from the corpus; cached).")
+@click.option("--rounds", type=int, default=3, show_default=True,
+              help="Rounds of alternating ours / baseline / raw encode (median of ratios).")
+@click.option("--passes", type=int, default=3, show_default=True,
+              help="Passes over the question list when timing asks.")
+@click.option("--corpus", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Files or folders to ingest (default: ../shared/corpus/pdf of the repo).")
+@click.option("--metadata", "metadata_csv", type=click.Path(path_type=Path, exists=True),
+              help="Metadata CSV for the corpus (default: the corpus's metadata.csv).")
+@click.option("--questions", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Questions (JSON lines) to time (default: ../shared/eval/dev.jsonl).")
+@click.option("--cache-dir", type=click.Path(path_type=Path),
+              help="Where scaled stores are cached (RLA_BENCH_CACHE, ~/.cache/rla-bench).")
+@click.option("--no-encoders", is_flag=True, help="Skip the comparison of encoder options.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def bench(scale: int, rounds: int, passes: int, corpus: tuple[Path, ...],
+          metadata_csv: Path | None, questions: Path | None, cache_dir: Path | None,
+          no_encoders: bool, as_json: bool) -> None:
+    """Measure ingest, encoding and ask speed here, beside the LangChain baseline.
+
+    Prints each figure beside its target (PASS/MISS); progress goes to stderr.
+    """
+    from assistant import bench as bench_mod
+    from assistant import evaluate
+
+    with _user_errors():
+        shared = Path(__file__).resolve().parent.parent.parent / "shared"
+        paths = list(corpus) or [shared / "corpus" / "pdf"]
+        if metadata_csv is None and not corpus and (shared / "corpus" / "metadata.csv").exists():
+            metadata_csv = shared / "corpus" / "metadata.csv"
+        items = evaluate.load_items(questions or shared / "eval" / "dev.jsonl")
+        results = bench_mod.run_bench(
+            corpus=paths, metadata=metadata_csv, items=items, scale=scale, rounds=rounds,
+            passes=passes, cache=cache_dir, encoders=not no_encoders,
+            say=lambda msg: click.echo(msg, err=True),
+        )
+        if as_json:
+            click.echo(json.dumps(results, indent=2))
+        else:
+            click.echo(bench_mod.render(results))
+
+
+register(main)  # rla areas, themes, compare, retag
+register_trainer(main)  # rla examples, quotes, handout
+main.add_command(cli_admin.check)  # rla check
+main.add_command(cli_admin.add_user)  # rla add-user

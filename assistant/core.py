@@ -5,10 +5,12 @@ Construction is cheap; the model and the store open on first use.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,14 +19,26 @@ from assistant.answer import Answerer, ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.errors import NotFoundError
 from assistant.indexing import Progress, ingest_paths
+from assistant.integrity import store_write_lock
 from assistant.retrieve import HybridRetriever, Mode
 from assistant.types import Answer, DocumentCard, IngestReport
 from ingest.pipeline import ChunkingParams
 from vectorstore.chroma_store import ChromaStore
-from vectorstore.embedder import DIM, MODEL_NAME, Embedder, MiniLMEmbedder
+from vectorstore.embedder import (
+    DEFAULT_BACKEND,
+    DIM,
+    MODEL_NAME,
+    Embedder,
+    MiniLMEmbedder,
+    encoder_name,
+)
 
 if TYPE_CHECKING:
+    from assistant.catalog import Catalog
+    from assistant.filters import Filters
     from assistant.lc_retriever import AssistantRetriever
+    from assistant.retag import RetagReport
+    from assistant.scope import Plan
 
 
 class Assistant:
@@ -32,16 +46,24 @@ class Assistant:
         self.settings = settings
         self._embedder = embedder
         self._write_lock = threading.Lock()
+        self._catalog: tuple[str, Catalog] | None = None
+        self._listeners: dict[str, Callable[[Answer], None]] = {}
 
     @cached_property
     def embedder(self) -> Embedder:
-        return self._embedder or MiniLMEmbedder()
+        """The configured embedder, or for a store built by another encoder, that encoder
+        (query vectors always come from the encoder that made the stored ones)."""
+        if self._embedder is not None:
+            return self._embedder
+        return MiniLMEmbedder(backend=_backend(self.store.recorded_encoder()))
 
     @cached_property
     def store(self) -> ChromaStore:
         s = self.settings
+        encoder = getattr(self._embedder, "encoder", "") if self._embedder else ""
         return ChromaStore(
-            s.store_dir, model_name=MODEL_NAME, dim=DIM, url=s.chroma_url, collection=s.collection
+            s.store_dir, model_name=MODEL_NAME, dim=DIM, url=s.chroma_url, collection=s.collection,
+            encoder=encoder or encoder_name(s.embed_backend or DEFAULT_BACKEND),
         )
 
     @cached_property
@@ -58,11 +80,16 @@ class Assistant:
     @cached_property
     def answerer(self) -> Answerer:
         retriever = self.retriever
-        return ExtractiveAnswerer(
+        extractive = ExtractiveAnswerer(
             idf=lambda term: retriever.keyword_index().idf(term),
             known=lambda name: retriever.keyword_index().contains_phrase(name),
             min_relevance=self.settings.min_relevance,
         )
+        if not self.settings.llm:
+            return extractive
+        from assistant.llm_answer import llm_answerer  # RLA_LLM: checked, with this fallback
+
+        return llm_answerer(self.settings, extractive)
 
     # -- documents -------------------------------------------------------------------------
 
@@ -79,8 +106,10 @@ class Assistant:
             max_words=s.chunk_max_words,
             min_words=s.chunk_min_words,
             max_file_mb=s.max_file_mb,
+            max_pages=s.max_pages,
+            file_timeout_s=s.file_timeout_s,
         )
-        with self._write_lock:
+        with self._write_lock, store_write_lock(s.home):
             return ingest_paths(
                 paths,
                 store=self.store,
@@ -95,8 +124,10 @@ class Assistant:
         """Keep a copy of each ingested file so the UI can open it at a cited page."""
         self.settings.files_dir.mkdir(parents=True, exist_ok=True)
         target = self.settings.files_dir / f"{doc_id}{path.suffix.lower()}"
-        if not target.exists():
-            shutil.copyfile(path, target)
+        if not target.exists():  # copied under a temporary name, so a crash leaves no half file
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            shutil.copyfile(path, partial)
+            os.replace(partial, target)
 
     def stored_file(self, doc_id: str) -> Path | None:
         for candidate in self.settings.files_dir.glob(f"{doc_id}.*"):
@@ -114,7 +145,7 @@ class Assistant:
         ]
         if not cards:
             raise NotFoundError(f"{name}: no such document in the store (see `rla list`)")
-        with self._write_lock:
+        with self._write_lock, store_write_lock(self.settings.home):
             for card in cards:
                 self.store.delete_document(card.doc_id)
                 for copy in self.settings.files_dir.glob(f"{card.doc_id}.*"):
@@ -134,16 +165,112 @@ class Assistant:
         mode: Mode = "hybrid",
         where: dict[str, Any] | None = None,
         query: str | None = None,
+        filters: Filters | None = None,
     ) -> Answer:
-        """Answer ``question``; ``query`` (if given) is what is searched instead of it."""
+        """Answer ``question``; ``query`` (if given) is what is searched instead of it.
+
+        ``filters`` (area, nation, theme, ...) and the areas or nations the question names
+        narrow the search; the answer's ``filters`` and ``notes`` say how."""
         k = k or self.settings.k
         t0 = time.perf_counter()
-        retrieval = self.retriever.search(query or question, k, mode=mode, where=where)
+        listed = self.trainer_answer(question, filters)  # "examples of ...", "quotes on ..."
+        if listed is not None:
+            return self._heard(listed)
+        plan = self.plan(question, filters, where)
+        if plan.answer is not None:  # answered from the structure, or an honest "nothing"
+            answer = plan.answer
+            if not answer.grounded:  # still show what a search finds there, uncited
+                found = self.retriever.search(query or question, k, mode=mode, where=plan.where)
+                answer = dataclasses.replace(answer, evidence=found.evidence)
+            spent = {"retrieve": (time.perf_counter() - t0) * 1000, "answer": 0.0}
+            return self._heard(_with_timings(answer, spent))
+        retrieval = self.retriever.search(query or question, k, mode=mode, where=plan.where)
         t1 = time.perf_counter()
         answer = self.answerer.answer(question, retrieval)
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
-        return _with_timings(answer, timings)
+        return self._heard(plan.finish(_with_timings(answer, timings)))
+
+    def trainer_answer(self, question: str, filters: Filters | None = None) -> Answer | None:
+        """A request for practice examples or quotations answered as a cited list
+        (``assistant.trainer``), or None to answer it as usual."""
+        from assistant.trainer import trainer_answer
+
+        return trainer_answer(self, question, filters)
+
+    def on_answer(self, name: str, listener: Callable[[Answer], None]) -> None:
+        """Call ``listener`` with every final answer (the audit log listens); one per name."""
+        self._listeners[name] = listener
+
+    def _heard(self, answer: Answer) -> Answer:
+        for listener in list(self._listeners.values()):
+            listener(answer)
+        return answer
+
+    def plan(
+        self, question: str, filters: Filters | None = None, where: dict[str, Any] | None = None
+    ) -> Plan:
+        """What ``question`` is searched over (see ``assistant.scope``)."""
+        from assistant.scope import plan_question
+
+        return plan_question(question, self.catalog(), filters, where)
+
+    def catalog(self) -> Catalog:
+        """Areas, themes and periods over every stored passage, rebuilt when the store changes."""
+        from assistant.catalog import Catalog
+
+        revision = self.store.revision()
+        cached = self._catalog
+        if cached is None or cached[0] != revision:
+            cached = (revision, Catalog(self.store.all_chunks(), self.store.cards()))
+            self._catalog = cached
+        return cached[1]
+
+    def retag(self, progress: Callable[[int, int], None] | None = None) -> RetagReport:
+        """Recompute the card, areas, tables and themes of every stored passage in place."""
+        from assistant.retag import retag
+
+        with self._write_lock, store_write_lock(self.settings.home):
+            report = retag(self.store, self.embedder, progress)
+        self._catalog = None
+        return report
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        where: dict[str, Any] | None = None,
+        query: str | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[Answer]:
+        """Like ``ask``, but an answerer that writes (``RLA_LLM``) yields drafts as its
+        sentences pass their checks; the last answer yielded is the final one."""
+        stream = getattr(self.answerer, "stream", None)
+        from assistant.trainer import is_request
+
+        if stream is None or is_request(question):  # lists of examples or quotes: not streamed
+            yield self.ask(question, k=k, mode=mode, where=where, query=query, filters=filters)
+            return
+        t0 = time.perf_counter()
+        plan = self.plan(question, filters, where)
+        if plan.answer is not None:
+            spent = {"retrieve": (time.perf_counter() - t0) * 1000, "answer": 0.0}
+            yield self._heard(_with_timings(plan.answer, spent))
+            return
+        retrieval = self.retriever.search(
+            query or question, k or self.settings.k, mode=mode, where=plan.where
+        )
+        t1 = time.perf_counter()
+        final: Answer | None = None
+        for answer in stream(question, retrieval):
+            t2 = time.perf_counter()
+            timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
+            final = plan.finish(_with_timings(answer, timings))
+            yield final
+        if final is not None:
+            self._heard(final)
 
     def as_langchain_retriever(self, k: int | None = None) -> AssistantRetriever:
         """This assistant's retrieval as a LangChain ``BaseRetriever`` (see ``lc_retriever``)."""
@@ -155,6 +282,10 @@ class Assistant:
         """Load the model and the keyword index now rather than on the first question."""
         self.embedder.embed_query("warm up")
         self.retriever.keyword_index()
+
+
+def _backend(encoder: str) -> str:
+    return "bf16" if encoder == "torch-bf16" else "torch"
 
 
 def _with_timings(answer: Answer, timings: dict[str, float]) -> Answer:

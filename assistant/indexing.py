@@ -3,7 +3,9 @@
 Order of writes for one document: old versions of the same file are removed (card first,
 then chunks), the new chunks are upserted, and the document card is written last, so a card
 in the store always means its chunks are complete. Chunks left without a card by a crash are
-removed at the start of the next run and their file is ingested again.
+removed at the start of the next run and their file is ingested again; so is a card whose
+chunks are not all there (which this order should never leave, but a damaged store might).
+Each file is read in a worker process with a time limit (``ingest.isolation``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import UnreadableFileError
+from assistant.integrity import damaged_doc_ids
+from assistant.tagging import ThemeTagger
 from assistant.types import DocumentCard, IngestReport, SkippedFile
+from ingest.isolation import prepare_isolated
 from ingest.metadata import MetadataIndex
-from ingest.pipeline import ChunkingParams, Prepared, collect_files, prepare
+from ingest.pipeline import ChunkingParams, Prepared, check_size, collect_files
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import Embedder
 
@@ -60,8 +65,8 @@ def ingest_paths(
 ) -> IngestReport:
     started = time.perf_counter()
     timer = _Timer({})
-    for doc_id in store.orphan_doc_ids():
-        log.warning("removing the partial chunks of an interrupted ingest (%s)", doc_id[:12])
+    for doc_id in damaged_doc_ids(store):
+        log.warning("removing what an interrupted ingest left of %s", doc_id[:12])
         store.delete_document(doc_id)
     metadata = MetadataIndex(metadata_csv)
     files, problems = collect_files(paths)
@@ -71,16 +76,21 @@ def ingest_paths(
     for i, path in enumerate(files, start=1):
         t = time.perf_counter()
         try:
+            check_size(path, params)  # before hashing: a huge file is refused unread
             doc_id = file_sha256(path)
             if store.card(doc_id) is not None:
                 unchanged.append(str(path))
             else:
-                ready.append((path, prepare(path, metadata, params)))
+                prep = prepare_isolated(path, metadata, params)
+                ready.append((path, prep))
+                for stage, seconds in prep.stage_seconds.items():  # parse, clean, chunk
+                    timer.stages[stage] = timer.stages.get(stage, 0.0) + seconds
+                t += sum(prep.stage_seconds.values())  # the rest: hashing, checks, the worker
         except UnreadableFileError as err:
             skipped.append(SkippedFile(err.path or str(path), err.reason))
         except OSError as err:
             skipped.append(SkippedFile(str(path), f"cannot read the file ({err.strerror})"))
-        timer.add("parse", t)
+        timer.add("read", t)
         if progress:
             progress("read", i, len(files))
 
@@ -94,15 +104,21 @@ def ingest_paths(
     ingested: list[DocumentCard] = []
     replaced: list[str] = []
     offset = 0
+    tagger = ThemeTagger(embedder)
     for path, prep in ready:
         doc, chunks = prep.document, prep.chunks
         block = vectors[offset : offset + len(chunks)]
         offset += len(chunks)
+        tagging = time.perf_counter()
+        chunks = tuple(tagger.tag_chunks(chunks, block))  # themes, from phrases and vectors
+        t += timer.add("tag", tagging) - tagging  # counted as "tag", not as "store"
         for old in store.cards_for_file(doc.file):
             if old.doc_id != doc.doc_id:
                 store.delete_document(old.doc_id)
                 replaced.append(str(path))
         store.add_chunks(chunks, block)
+        if keep_copy is not None:  # before the card: a card always has its stored copy
+            keep_copy(path, doc.doc_id)
         card = DocumentCard(
             doc_id=doc.doc_id,
             file=doc.file,
@@ -113,8 +129,6 @@ def ingest_paths(
         )
         mean = block.mean(axis=0)
         store.put_card(card, (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32))
-        if keep_copy is not None:
-            keep_copy(path, doc.doc_id)
         ingested.append(card)
     timer.add("store", t)
     return IngestReport(

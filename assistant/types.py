@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MetaValue = str | int | float | bool
+MetaValue = str | int | float | bool | list[str]  # lists: areas and themes, filtered by $contains
 META_PREFIX = "m_"  # chunk metadata fields from the document card, flattened for filtering
 
 
@@ -230,6 +230,9 @@ class Answer:
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     suggestions: tuple[str, ...] = ()
     searched_query: str = ""
+    # the filters the search ran under (given or read from the question), and notes saying so
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The ``rla ask --json`` contract of DESIGN.md (extended only by adding fields)."""
@@ -243,6 +246,8 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "documents_to_check": list(self.suggestions),
             "searched_query": self.searched_query or self.question,
+            "filters": dict(self.filters),
+            "notes": list(self.notes),
         }
 
 

@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from ingest.timing import timed
+
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-|\d{1,4}|\d+\s*/\s*\d+)\s*$", re.IGNORECASE
 )
@@ -72,6 +74,7 @@ def _shape(line: str) -> str:
     return re.sub(r"\d+", "#", " ".join(line.lower().split()))
 
 
+@timed("clean")
 def remove_running_lines(pages: Sequence[Sequence[str]]) -> list[list[str]]:
     """Drop headers, footers and page-number lines that repeat across pages.
 
@@ -127,6 +130,7 @@ def rejoin_hyphen(left: str, right: str, known_words: set[str] | None = None) ->
     return f"{left} {right}" if left and right else left + right
 
 
+@timed("clean")
 def vocabulary(lines: Sequence[str]) -> set[str]:
     """Lower-cased words and hyphenated compounds of a document, for ``rejoin_hyphen``."""
     words: set[str] = set()
@@ -155,6 +159,7 @@ def normalise_bullet(line: str) -> str:
     return "• " + line[m.end() :].strip()
 
 
+@timed("clean")
 def join_wrapped(lines: Sequence[str], known_words: set[str] | None = None) -> list[str]:
     """Join hard-wrapped prose lines into one line per paragraph or list item.
 

@@ -138,14 +138,15 @@ def load_pdf(path: Path, *, max_pages: int = 5000) -> Document:
                 raise UnreadableFileError(
                     str(path), "the PDF is encrypted and needs a password; save an unlocked copy"
                 )
+        _check_declared_pages(reader, path, max_pages)  # before walking a huge page tree
         count = len(reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise UnreadableFileError(str(path), f"not a readable PDF ({_short(exc)})") from None
+        raise UnreadableFileError(str(path), _unreadable(data, exc)) from None
     if count == 0:
         raise UnreadableFileError(str(path), "the PDF has no pages")
     if count > max_pages:
         raise UnreadableFileError(
-            str(path), f"the PDF has {count} pages, over the limit of {max_pages}"
+            str(path), f"the PDF has {count} pages, over the limit of {max_pages} (RLA_MAX_PAGES)"
         )
     try:
         body = _body_size(reader)
@@ -157,7 +158,7 @@ def load_pdf(path: Path, *, max_pages: int = 5000) -> Document:
     except UnreadableFileError:
         raise
     except Exception as exc:  # pypdf raises many kinds on damaged content streams
-        raise UnreadableFileError(str(path), f"not a readable PDF ({_short(exc)})") from None
+        raise UnreadableFileError(str(path), _unreadable(data, exc)) from None
 
     cleaned = remove_running_lines(raw_pages)
     if not any(line.strip() for lines in cleaned for line in lines):
@@ -192,6 +193,20 @@ def load_pdf(path: Path, *, max_pages: int = 5000) -> Document:
     )
 
 
+def _check_declared_pages(reader: object, path: Path, max_pages: int) -> None:
+    """Refuse a PDF whose page tree declares more than ``max_pages`` pages, without walking
+    it (a crafted tree can take minutes to walk; the declared count is read in microseconds)."""
+    try:
+        declared = int(reader.trailer["/Root"]["/Pages"]["/Count"])  # type: ignore[attr-defined]
+    except Exception:  # no usable count: walking the tree will tell
+        return
+    if declared > max_pages:
+        raise UnreadableFileError(
+            str(path),
+            f"the PDF has {declared} pages, over the limit of {max_pages} (RLA_MAX_PAGES)",
+        )
+
+
 def _title(reader: object, pages: list[Page], path: Path) -> str:
     meta = getattr(reader, "metadata", None)
     title = str(meta.get("/Title", "") or "").strip() if meta else ""
@@ -202,6 +217,15 @@ def _title(reader: object, pages: list[Page], path: Path) -> str:
             if line.startswith("#"):
                 return line.lstrip("#").strip()
     return path.stem
+
+
+def _unreadable(data: bytes, exc: BaseException) -> str:
+    """Why a PDF could not be read: not a PDF at all, cut short, or damaged inside."""
+    if b"%PDF-" not in data[:1024]:
+        return "not a PDF (no PDF header: the file is damaged or is another kind of file)"
+    if b"%%EOF" not in data[-2048:]:
+        return "the PDF is truncated (it stops before its end); copy or download it again"
+    return f"not a readable PDF ({_short(exc)})"
 
 
 def _short(exc: BaseException) -> str:

@@ -6,15 +6,22 @@ Every failure is an ``UnreadableFileError`` that names the file and the reason.
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.errors import UnreadableFileError
 from assistant.types import Chunk, Document
+from ingest.areatag import tag_areas
+from ingest.cardinfer import infer_card
 from ingest.chunking import chunk_sections
 from ingest.metadata import METADATA_FILE, MetadataIndex
 from ingest.sections import split_sections
+from ingest.sniff import check_kind
+from ingest.tables import with_tables
+from ingest.timing import collect
 
 SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm")
 
@@ -23,6 +30,8 @@ SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm")
 class Prepared:
     document: Document
     chunks: tuple[Chunk, ...]
+    # seconds spent reading it, by stage: parse (loader), clean, chunk (sections and chunks)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class ChunkingParams:
     min_words: int = 120
     max_file_mb: float = 200.0
     max_pages: int = 5000
+    file_timeout_s: float = 300.0  # per file, in a worker process (0: no worker, no limit)
 
 
 def _loader(suffix: str) -> Callable[[Path], Document]:
@@ -104,7 +114,12 @@ def check_size(path: Path, params: ChunkingParams) -> None:
 
 def load(path: Path, params: ChunkingParams) -> Document:
     check_size(path, params)
+    check_kind(path)  # content that is not what the name says is refused, not read as garbage
     loader = _loader(path.suffix.lower())
+    if path.suffix.lower() == ".pdf":
+        from ingest.pdf_loader import load_pdf
+
+        loader = functools.partial(load_pdf, max_pages=params.max_pages)
     try:
         return loader(path)
     except UnreadableFileError:
@@ -119,10 +134,15 @@ def load(path: Path, params: ChunkingParams) -> Document:
 
 def prepare(path: Path, metadata: MetadataIndex, params: ChunkingParams) -> Prepared:
     """Load one file and cut it into chunks carrying the document card's fields."""
-    doc = load(path, params)
+    started = time.perf_counter()
+    with collect() as stages:  # the loader's cleaning functions add their time to "clean"
+        doc = load(path, params)
+    loaded = time.perf_counter()
     meta = metadata.for_file(path)
     title = str(meta.pop("title", "") or "") or doc.title
     doc = replace(doc, title=title, meta=meta)
+    meta = infer_card(doc, meta)  # the document card: metadata.csv first, then inferred
+    doc = replace(doc, meta=meta)
     sections = split_sections(doc)
     chunks = chunk_sections(
         doc,
@@ -134,4 +154,7 @@ def prepare(path: Path, metadata: MetadataIndex, params: ChunkingParams) -> Prep
     )
     if not chunks:
         raise UnreadableFileError(str(path), "no text to index after cleaning")
-    return Prepared(doc, tuple(chunks))
+    chunks = with_tables(tag_areas(chunks))  # areas (headings inherited), stage, tables
+    stages["parse"] = loaded - started - stages.get("clean", 0.0)
+    stages["chunk"] = time.perf_counter() - loaded
+    return Prepared(doc, tuple(chunks), stages)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from assistant.types import Document
 from ingest.clean import rejoin_hyphen
 
-_HEADING = re.compile(r"^(#{1,6}) (.+)$")
+_HEADING = re.compile(r"^(#{1,6}) (?!<?(?:https?://|www\.))(.+)$")  # a link is no heading
+_LINK_HEADING = re.compile(r"^#{1,6} (?=<?(?:https?://|www\.))")
 _ENDS_SENTENCE = re.compile(r"[.!?:;\"'”’)\]]\s*$")
 
 
@@ -134,6 +135,7 @@ def split_sections(doc: Document) -> list[Section]:
                 path.append((level, text))
                 first_on_page = False
                 continue
+            line = _LINK_HEADING.sub("", line)
             if line.startswith("\\#"):
                 line = line[1:]
             kind = _kind(raw)

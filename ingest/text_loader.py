@@ -25,16 +25,38 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 
 
 def decode(data: bytes, path: Path) -> str:
-    """Text from bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252."""
+    """Text from bytes: UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one when
+    every other byte of ASCII text is zero), else Windows-1252 (which reads Latin-1 too).
+    Bytes that decode to many control characters are refused as binary, not indexed."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    if data.count(b"\x00") > len(data) // 10:
-        raise UnreadableFileError(str(path), "looks like a binary file, not text")
-    return data.decode("cp1252", errors="replace")
+        text = data.decode("utf-16", errors="replace")
+    elif (bom_less := _utf16_without_bom(data)) is not None:
+        text = data.decode(bom_less, errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    sample = text[:20000]
+    odd = sum(1 for c in sample if (c < " " and c not in "\t\n\r\f") or c == "\ufffd")
+    if odd > max(2, len(sample) // 50):
+        raise UnreadableFileError(
+            str(path), "looks like a binary file, not text (or uses an unknown encoding)"
+        )
+    return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``-be`` when zeros fill the odd or even bytes of the start, else None."""
+    head = data[:4000]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def _is_text_heading(line: str, before: str, after: str) -> int:

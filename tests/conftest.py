@@ -93,3 +93,80 @@ def embedder() -> Iterator[Any]:
     from vectorstore.embedder import MiniLMEmbedder
 
     yield MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(
+    tmp_path_factory: pytest.TempPathFactory, corpus_pdfs: list[Path], embedder: Any
+) -> Iterator[Any]:
+    """An Assistant over the 5 shared PDFs (with metadata.csv), ingested once per session.
+
+    Shared by many tests: use it read-only (ask, search, list), never ingest into it or remove.
+    """
+    from dataclasses import replace
+
+    from assistant.config import Settings
+    from assistant.core import Assistant
+
+    home = tmp_path_factory.mktemp("rla-corpus-home")
+    settings = replace(Settings.from_env({}), home=home)
+    assistant = Assistant(settings, embedder=embedder)
+    report = assistant.ingest(corpus_pdfs, metadata_csv=CORPUS / "metadata.csv")
+    if len(report.ingested) != len(corpus_pdfs):
+        pytest.fail(f"the shared corpus did not ingest: {report.to_dict()}")
+    yield assistant
+    assistant.store.close()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``chroma run`` server on 127.0.0.1 (telemetry off) for the session: its URL."""
+    import http.client
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        found = shutil.which("chroma")
+        if found is None:
+            pytest.fail("the `chroma` command (from the chromadb package) is not installed")
+        chroma = Path(found)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("chroma-server") / "server.log"
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "CHROMA_TELEMETRY": "False"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(log.parent / "db"), "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:  # http.client: no proxy settings can send this anywhere but loopback
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/api/v2/heartbeat")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"chroma run did not start: {log.read_text(errors='replace')}")
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)

@@ -6,14 +6,14 @@ this module does nothing. No ``from __future__ import annotations`` here: ``gr.a
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from assistant.core import Assistant
 from assistant.errors import RlaError
 from assistant.offline import enforce_offline
-from ui import handlers
+from ui import basket, guard, handlers, structure
 from ui.assets import CSS, JS
 from ui.render import EMPTY_PANEL, Turn, escape_markdown, upload_report_html
 
@@ -50,6 +50,22 @@ def _notices(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _notices_stream(
+    fn: Callable[P, Iterator[tuple[Any, ...]]],
+) -> Callable[P, Iterator[tuple[Any, ...]]]:
+    """``_notices`` for a streaming handler: the wrapper is a generator too, as Gradio needs."""
+    import gradio as gr
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[tuple[Any, ...]]:
+        try:
+            yield from fn(*args, **kwargs)
+        except RlaError as err:
+            raise gr.Error(str(err)) from err
+
+    return wrapper
+
+
 def _forget_uploads(files: list[str]) -> None:
     """Delete Gradio's temporary copies of uploaded files (and nothing outside its folder)."""
     from gradio.utils import get_upload_folder
@@ -71,12 +87,17 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
     import gradio as gr
     from gradio.events import api as endpoint
 
-    def chat_turn(question: str, turns: list[Turn]) -> tuple[Any, ...]:
-        view = handlers.respond(assistant, question, turns)
-        return view.messages, view.evidence, view.turns, ""
+    def chat_turn(question: str, turns: list[Turn], *filters: Any) -> Iterator[tuple[Any, ...]]:
+        chosen = structure.filters_from_ui(*filters)  # the Filters accordion under the chat
+        for view in handlers.respond_stream(assistant, question, turns, filters=chosen):
+            yield view.messages, view.evidence, view.turns, ""
 
-    def ask_example(turns: list[Turn], evt: gr.SelectData) -> tuple[Any, ...]:
-        return chat_turn(str(evt.value.get("text", "")), turns)
+    def ask_example(
+        turns: list[Turn], areas: Any, nation: Any, themes: Any, doc_type: Any, year_from: Any,
+        year_to: Any, evt: gr.SelectData,
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from chat_turn(str(evt.value.get("text", "")), turns, areas, nation, themes,
+                             doc_type, year_from, year_to)
 
     def clear() -> tuple[Any, ...]:
         return [], EMPTY_PANEL, [], ""
@@ -133,6 +154,8 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="rla-ask")
                 new = gr.Button("New conversation", size="sm", variant="secondary")
+                filter_inputs = structure.filter_controls(assistant, app)
+                picks_after = basket.basket_panel(assistant, app, turns)  # handout basket
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### Evidence")
                 panel = gr.HTML(EMPTY_PANEL, elem_id="rla-evidence", js_on_load=None)
@@ -158,16 +181,23 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
                     drop = gr.Button("Remove from the library", variant="stop")
                     removed = gr.Markdown(elem_id="rla-removed")
 
+        structure.compare_tab(assistant, app)
+
         # The public endpoint is registered first and every UI event gets its own private
         # name: Gradio derives names from function names and renames clashes ("ask_1"),
         # private or not.
         endpoint(_notices(api_ask), api_name="ask")
         outs = [chat, panel, turns, question]
-        question.submit(_notices(chat_turn), [question, turns], outs, **_private("chat_submit"))
-        send.click(_notices(chat_turn), [question, turns], outs, **_private("chat_click"))
-        chat.example_select(_notices(ask_example), [turns], outs, **_private("chat_example"))
-        new.click(clear, None, outs, **_private("chat_new"))
-        chat.clear(clear, None, outs, **_private("chat_clear"))
+        chat_q = _notices_stream(chat_turn)
+        chat_in = [question, turns, *filter_inputs]
+        picks_after(question.submit(chat_q, chat_in, outs, **_private("chat_submit")))
+        picks_after(send.click(chat_q, chat_in, outs, **_private("chat_click")))
+        picks_after(chat.example_select(
+            _notices_stream(ask_example), [turns, *filter_inputs], outs,
+            **_private("chat_example"),
+        ))
+        picks_after(new.click(clear, None, outs, **_private("chat_new")))
+        picks_after(chat.clear(clear, None, outs, **_private("chat_clear")))
         add.click(_notices(upload), [files], [report, files, table, doc], **_private("upload"))
         drop.click(_notices(remove), [doc], [removed, table, doc], **_private("remove"))
         app.load(library, None, [table, doc], **_private("library"))
@@ -182,13 +212,18 @@ def launch(
     block: bool = True,
     quiet: bool = False,
 ) -> "gr.Blocks":
-    """Serve the app (no share link, no analytics); ``block=False`` returns once it listens."""
+    """Serve the app (no share link, no analytics); ``block=False`` returns once it listens.
+
+    Any host but loopback needs ``RLA_AUTH`` (see ``ui.guard``)."""
     enforce_offline()
+    security = guard.launch_security(assistant, host)  # before anything binds or loads
+    guard.listen_for_audit(assistant)
     if not assistant.is_empty():
         assistant.warm_up()
     files = assistant.settings.files_dir
     files.mkdir(parents=True, exist_ok=True)
     app = build_app(assistant)
+    app.queue(default_concurrency_limit=guard.CONCURRENCY)
     app.launch(
         server_name=host,
         server_port=port,
@@ -206,5 +241,6 @@ def launch(
         pwa=False,
         css=CSS,
         js=JS,
+        **security,
     )
     return app

@@ -4,16 +4,21 @@ directly. ``ui.app`` wires them to components and turns ``RlaError`` into notice
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import tempfile
+import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from assistant.core import Assistant
+from assistant.filters import Filters
 from assistant.followup import build_query
 from assistant.types import Citation, DocumentCard, IngestReport
 from ui.render import FileOutcome, FileUrl, Turn, api_markdown, chat_messages, evidence_html
@@ -22,6 +27,7 @@ UPLOAD_TYPES = (".pdf", ".txt", ".md", ".markdown")
 LIBRARY_HEADERS = ["Title", "Type", "Year", "Pages", "Chunks", "File"]
 FILE_ROUTE = "gradio_api/file="  # Gradio's route for files under launch(allowed_paths=...)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+STAGING_PREFIX = ".incoming-"  # uploads wait here until they are in the store
 
 # (fraction done 0..1, what is happening) as shown by a progress bar.
 ProgressBar = Callable[[float, str], None]
@@ -59,6 +65,21 @@ def chat_view(assistant: Assistant, turns: Sequence[Turn]) -> ChatView:
 def respond(assistant: Assistant, question: str, turns: Sequence[Turn]) -> ChatView:
     """The chat handler: ask, then render the conversation and the evidence panel."""
     return chat_view(assistant, ask(assistant, question, turns))
+
+
+def respond_stream(
+    assistant: Assistant, question: str, turns: Sequence[Turn], filters: Filters | None = None
+) -> Iterator[ChatView]:
+    """The chat handler, streaming: a view per draft (an LLM answer grows sentence by sentence,
+    each checked against its sources before it is shown); the last view is the final answer."""
+    question = question.strip()
+    if not question:
+        yield chat_view(assistant, turns)
+        return
+    query = build_query(question, [t.question for t in turns])
+    chosen: dict[str, Any] = {"filters": filters} if filters else {}
+    for answer in assistant.ask_stream(question, query=query, **chosen):
+        yield chat_view(assistant, [*turns, Turn(len(turns) + 1, question, query, answer)])
 
 
 def api_ask(assistant: Assistant, question: str) -> tuple[str, list[dict[str, Any]]]:
@@ -139,28 +160,60 @@ def upload(
     assistant: Assistant, files: Sequence[str | Path], progress: ProgressBar | None = None
 ) -> list[FileOutcome]:
     """Copy uploaded files into the store's own ``uploads`` folder under safe names, ingest
-    them, and say for each file what happened."""
+    them, and say for each file what happened.
+
+    Files are staged in a fresh folder inside ``uploads`` and moved into place only once they
+    are in the store, so a damaged upload never replaces an earlier good copy of that name.
+    """
     target = uploads_dir(assistant)
     target.mkdir(parents=True, exist_ok=True)
-    outcomes: dict[str, FileOutcome] = {}
-    staged: dict[str, tuple[str, Path]] = {}  # safe name -> (name as sent, copy)
-    for item in files:
-        sent = re.split(r"[\\/]", str(item))[-1]
-        if Path(sent).suffix.lower() not in UPLOAD_TYPES:
-            outcomes[sent] = FileOutcome(sent, False, "not a PDF, TXT or MD file")
-            continue
-        name = _unique(safe_name(sent), staged)
-        copy = target / name
-        if copy.resolve().parent != target.resolve():  # cannot happen with safe_name
-            outcomes[sent] = FileOutcome(sent, False, "unsafe file name")
-            continue
-        shutil.copyfile(item, copy)
-        staged[name] = (sent, copy)
-    if staged:
-        report = assistant.ingest([p for _, p in staged.values()],
-                                  progress=_stages(progress) if progress else None)
-        outcomes.update(_outcomes(report, staged))
-    return [outcomes[_sent_name(item)] for item in files if _sent_name(item) in outcomes]
+    _sweep_stale_staging(target)
+    incoming = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
+    outcomes: dict[int, FileOutcome] = {}
+    staged: dict[str, tuple[str, Path]] = {}  # safe name -> (name as sent, staged copy)
+    position: dict[str, int] = {}  # safe name -> index in ``files``
+    try:
+        for i, item in enumerate(files):
+            sent = printable(_sent_name(item))
+            if Path(sent).suffix.lower() not in UPLOAD_TYPES:
+                outcomes[i] = FileOutcome(sent, False, "not a PDF, TXT or MD file")
+                continue
+            name = _unique(safe_name(sent), staged)
+            copy = incoming / name
+            if copy.resolve().parent != incoming.resolve():  # cannot happen with safe_name
+                outcomes[i] = FileOutcome(sent, False, "unsafe file name")
+                continue
+            try:
+                shutil.copyfile(item, copy)
+            except OSError as err:
+                outcomes[i] = FileOutcome(sent, False, f"cannot read the file ({err.strerror})")
+                continue
+            staged[name], position[name] = (sent, copy), i
+        if staged:
+            report = assistant.ingest([p for _, p in staged.values()],
+                                      progress=_stages(progress) if progress else None)
+            for name, outcome in _outcomes(report, staged).items():
+                outcomes[position[name]] = outcome
+            for card in report.ingested:  # in the store: now keep it under its own name
+                if card.file in staged:
+                    os.replace(staged[card.file][1], target / card.file)
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def printable(name: str) -> str:
+    """A name fit to show: control characters (a newline, an escape) become ``?``."""
+    return "".join("?" if unicodedata.category(c) == "Cc" else c for c in name)
+
+
+def _sweep_stale_staging(target: Path, older_than_s: float = 3600.0) -> None:
+    """Remove staging folders left by an upload that was interrupted (a crash, a restart)."""
+    now = time.time()
+    for folder in target.glob(STAGING_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and now - folder.stat().st_mtime > older_than_s:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _sent_name(item: str | Path) -> str:
@@ -191,26 +244,24 @@ def _stages(progress: ProgressBar) -> Callable[[str, int, int], None]:
 def _outcomes(
     report: IngestReport, staged: dict[str, tuple[str, Path]]
 ) -> dict[str, FileOutcome]:
+    """What happened to each staged file, by its safe name."""
     out: dict[str, FileOutcome] = {}
     replaced = {Path(p).name for p in report.replaced}
     for card in report.ingested:
         if card.file in staged:
-            sent = staged[card.file][0]
             note = " (replaces the earlier version)" if card.file in replaced else ""
-            out[sent] = FileOutcome(
-                sent, True, f"added: {card.pages} pages, {card.chunks} passages{note}"
+            out[card.file] = FileOutcome(
+                staged[card.file][0], True,
+                f"added: {card.pages} pages, {card.chunks} passages{note}",
             )
     for path in report.unchanged:
         name = Path(path).name
         if name in staged:
-            sent = staged[name][0]
-            out[sent] = FileOutcome(sent, True, "already in the library")
+            out[name] = FileOutcome(staged[name][0], True, "already in the library")
     for skip in report.skipped:
         name = Path(skip.path).name
         if name in staged:
-            sent, copy = staged[name]
-            copy.unlink(missing_ok=True)
-            out[sent] = FileOutcome(sent, False, skip.reason)
+            out[name] = FileOutcome(staged[name][0], False, skip.reason)
     for name, (sent, _) in staged.items():
-        out.setdefault(sent, FileOutcome(sent, False, f"{name}: nothing was read from it"))
+        out.setdefault(name, FileOutcome(sent, False, "nothing was read from it"))
     return out

@@ -92,8 +92,16 @@ def answer_markdown(turn: Turn) -> str:
         )
     elif answer.citations:
         body += f"\n\n<small>Sources: {sources_line(answer.citations)}</small>"
+    if answer.backend.startswith("llm:"):
+        body += (
+            f"\n\n<small>Written by the language model {escape_markdown(answer.backend[4:])}; "
+            "each sentence was checked against the passage it cites.</small>"
+        )
     if turn.follow_up:
         body += f"\n\n<small>Searched for: <em>{escape_markdown(turn.query)}</em></small>"
+    if answer.notes:  # filters applied, areas named in the question, where counts come from
+        body = "".join(f"<small>ℹ {escape_markdown(n)}</small><br>" for n in answer.notes) + (
+            "\n\n" + body)
     return body
 
 
@@ -111,11 +119,24 @@ def sources_line(citations: Sequence[Citation]) -> str:
 
 
 def api_markdown(answer: Answer) -> str:
-    """Answer markdown for programs: the text with ``[n]`` and a numbered list of sources."""
+    """Answer markdown for programs: the text with ``[n]`` and a numbered list of sources.
+
+    Document text is escaped (HTML and markdown), so whatever renders this markdown shows a
+    passage's ``<script>``, ``![image](url)`` or ``[link](url)`` as text: it never runs it,
+    fetches it or links to it. Only the ``[n]`` markers are left as they are."""
+    markers = {c.marker for c in answer.citations}
+    parts: list[str] = []
+    last = 0
+    for m in _MARKER.finditer(answer.text):
+        if int(m.group(1)) in markers:
+            parts += [escape_markdown(answer.text[last : m.start()]), m.group(0)]
+            last = m.end()
+    text = "".join(parts) + escape_markdown(answer.text[last:])
     if not answer.citations:
-        return answer.text
-    lines = [f"{c.marker}. {c.label()} ({c.file})" for c in answer.citations]
-    return answer.text + "\n\nSources:\n\n" + "\n".join(lines)
+        return text
+    lines = [f"{c.marker}. {escape_markdown(c.label())} ({escape_markdown(c.file)})"
+             for c in answer.citations]
+    return text + "\n\nSources:\n\n" + "\n".join(lines)
 
 
 def chat_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:

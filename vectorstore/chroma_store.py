@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 _PAGE = 1000  # rows per paged ``get``
 _MODEL_KEY = "rla_embedding_model"
 _DIM_KEY = "rla_dim"
+REVISION_TTL_S = 1.0
+_ENCODER_KEY = "rla_encoder"  # how the vectors were computed ("torch-fp32", "torch-bf16")
+LEGACY_ENCODER = "torch-fp32"  # what made the vectors of a collection that records none
 
 
 class ChromaStore:
@@ -46,8 +51,10 @@ class ChromaStore:
         dim: int,
         url: str = "",
         collection: str = "rla_chunks",
+        encoder: str = "",
     ) -> None:
         self.path = Path(path)
+        self.encoder = encoder  # recorded on collections this store creates
         self.model_name = model_name
         self.dim = dim
         self.url = url
@@ -57,6 +64,7 @@ class ChromaStore:
         self._cards: Collection | None = None
         self._max_batch = 1
         self._lock = threading.Lock()
+        self._revision_cache: tuple[float, str] | None = None  # (when read, revision)
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -83,6 +91,8 @@ class ChromaStore:
 
     def _open(self, client: ClientAPI, name: str) -> Collection:
         metadata = {"hnsw:space": "cosine", _MODEL_KEY: self.model_name, _DIM_KEY: self.dim}
+        if self.encoder:
+            metadata[_ENCODER_KEY] = self.encoder
         col = client.get_or_create_collection(
             name,
             configuration={"hnsw": {"space": "cosine"}},
@@ -109,6 +119,11 @@ class ChromaStore:
                 self._cards = self._open(client, self.collection_name + "_docs")
                 self._chunks = chunks
             return self._chunks, self._cards
+
+    def recorded_encoder(self) -> str:
+        """The encoder the chunk collection records (queries must use the same one)."""
+        chunks, _ = self._collections()
+        return str((chunks.metadata or {}).get(_ENCODER_KEY) or LEGACY_ENCODER)
 
     def close(self) -> None:
         """Release the client (an embedded store's files can then be removed)."""
@@ -145,6 +160,7 @@ class ChromaStore:
                 metadatas=[cast(Mapping[str, Any], chunks[i].to_metadata()) for i in rows],
                 embeddings=vectors[rows],
             )
+        self._revision_cache = None
 
     def put_card(self, card: DocumentCard, embedding: npt.NDArray[np.float32]) -> None:
         """Write a document's card; callers write it after all of its chunks."""
@@ -159,6 +175,7 @@ class ChromaStore:
         cards.upsert(
             ids=[card.doc_id], documents=[card.title], metadatas=[metadata], embeddings=vector
         )
+        self._revision_cache = None
 
     def delete_document(self, doc_id: str) -> int:
         """Remove a document's card, then its chunks; return how many chunks went."""
@@ -167,7 +184,41 @@ class ChromaStore:
         ids = chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
         for start in range(0, len(ids), self._max_batch):
             chunks.delete(ids=ids[start : start + self._max_batch])
+        self._revision_cache = None
         return len(ids)
+
+    def replace_chunk_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Rewrite stored chunks' metadata in place (vectors and texts stay), dropping keys the
+        new metadata no longer has (``rla retag``)."""
+        col, _ = self._collections()
+        for start in range(0, len(chunks), self._max_batch):
+            batch = chunks[start : start + self._max_batch]
+            ids = [c.chunk_id for c in batch]
+            got = col.get(ids=ids, include=["metadatas"])
+            metas_got = got["metadatas"] or [{}] * len(got["ids"])
+            old = {cid: dict(m or {}) for cid, m in zip(got["ids"], metas_got, strict=True)}
+            metas: list[dict[str, Any]] = []
+            for c in batch:
+                new: dict[str, Any] = dict(c.to_metadata())
+                new.update({k: None for k in old.get(c.chunk_id, {}) if k not in new})
+                metas.append(new)
+            col.update(ids=ids, metadatas=cast(Any, metas))
+
+    def put_card_meta(self, card: DocumentCard) -> None:
+        """Rewrite a stored card's fields (its vector stays)."""
+        _, cards = self._collections()
+        meta_json = json.dumps(dict(card.meta), sort_keys=True)
+        cards.update(ids=[card.doc_id], metadatas=[{"meta_json": meta_json}])
+
+    def vectors_for(self, chunk_ids: Sequence[str]) -> npt.NDArray[np.float32]:
+        """The stored vectors of ``chunk_ids``, in that order."""
+        col, _ = self._collections()
+        got = col.get(ids=list(chunk_ids), include=["embeddings"])
+        rows = np.asarray(got["embeddings"], dtype=np.float32)
+        by_id = dict(zip(got["ids"], rows, strict=True))
+        if not chunk_ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([by_id[cid] for cid in chunk_ids]).astype(np.float32)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -203,11 +254,14 @@ class ChromaStore:
 
     def orphan_doc_ids(self) -> set[str]:
         """Documents with chunks but no card: left by an ingest that stopped half-way."""
-        chunks, cards = self._collections()
+        _, cards = self._collections()
+        return set(self.chunk_counts()) - set(cards.get(include=[])["ids"])
+
+    def chunk_counts(self) -> dict[str, int]:
+        """How many chunks each document has in the store (read from metadata only)."""
+        chunks, _ = self._collections()
         rows = self._paged(chunks, include_documents=False)
-        with_chunks = {str(meta["doc_id"]) for _, _, meta in rows}
-        with_cards = set(cards.get(include=[])["ids"])
-        return with_chunks - with_cards
+        return dict(Counter(str(meta["doc_id"]) for _, _, meta in rows))
 
     def dense_search(
         self, query: npt.NDArray[np.float32], n: int, where: dict[str, Any] | None = None
@@ -291,8 +345,19 @@ class ChromaStore:
         return int(chunks.count())
 
     def revision(self) -> str:
-        """Changes whenever chunks or cards are added or removed (cheap: no texts are read)."""
+        """Changes whenever chunks or cards are added or removed (no texts are read).
+
+        A read is reused for up to ``REVISION_TTL_S`` (this process's own writes drop it at
+        once): the answerer asks per query term, and at 100,000 chunks one read takes 20-40 ms
+        (`rla bench`). Another process's ingest is seen within that second.
+        """
+        cached = self._revision_cache
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < REVISION_TTL_S:
+            return cached[1]
         chunks, cards = self._collections()
         card_ids = sorted(cards.get(include=[])["ids"])
         digest = hashlib.sha256("\n".join(card_ids).encode()).hexdigest()[:16]
-        return f"{chunks.count()}:{len(card_ids)}:{digest}"
+        value = f"{chunks.count()}:{len(card_ids)}:{digest}"
+        self._revision_cache = (now, value)
+        return value

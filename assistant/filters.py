@@ -1,0 +1,212 @@
+"""Filters on passages: area, nation, theme, document type, publication years.
+
+``Filters`` turns into a Chroma ``where`` (over the flat ``m_`` chunk metadata) and
+``where_matches`` applies the same ``where`` to a keyword hit, so both searches see the same
+passages. Names are resolved the way a person types them: "Glasgow", "NHS Grampian", "Fife CPC"
+through the gazetteer, "domestic abuse" or "CSE" through the theme taxonomy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.errors import RlaError
+from assistant.types import META_PREFIX
+from ingest.areas import NATIONS, Area, Gazetteer, default_gazetteer
+from ingest.themes import Taxonomy, default_taxonomy
+
+
+class FilterError(RlaError):
+    """A filter names something the assistant does not know."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    areas: tuple[str, ...] = ()  # gazetteer names; a passage matches any of them
+    nations: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()  # theme ids; a passage matches any of them
+    doc_type: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    from_question: tuple[str, ...] = field(default=(), compare=False)  # names read from it
+
+    def __bool__(self) -> bool:
+        return bool(self.areas or self.nations or self.themes or self.doc_type
+                    or self.year_from is not None or self.year_to is not None)
+
+    def where(self) -> dict[str, Any] | None:
+        """The Chroma ``where`` for these filters (None for no filter)."""
+        m = META_PREFIX
+        parts: list[dict[str, Any]] = []
+        if self.areas:
+            parts.append(_any([{f"{m}area_keys": {"$contains": a}} for a in self.areas]))
+        if self.nations:
+            parts.append({f"{m}nation": {"$in": list(self.nations)}})
+        if self.themes:
+            parts.append(_any([{f"{m}themes": {"$contains": t}} for t in self.themes]))
+        if self.doc_type:
+            parts.append({f"{m}doc_type": self.doc_type})
+        if self.year_from is not None:
+            parts.append({f"{m}year": {"$gte": self.year_from}})
+        if self.year_to is not None:
+            parts.append({f"{m}year": {"$lte": self.year_to}})
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def merged(self, other: Filters) -> Filters:
+        return Filters(
+            areas=self.areas or other.areas,
+            nations=self.nations or other.nations,
+            themes=self.themes or other.themes,
+            doc_type=self.doc_type or other.doc_type,
+            year_from=self.year_from if self.year_from is not None else other.year_from,
+            year_to=self.year_to if self.year_to is not None else other.year_to,
+            from_question=self.from_question + other.from_question,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("areas", "nations", "themes"):
+            if getattr(self, key):
+                out[key] = list(getattr(self, key))
+        for key in ("doc_type", "year_from", "year_to"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.from_question:
+            out["from_question"] = list(self.from_question)
+        return out
+
+    def describe(self, taxonomy: Taxonomy | None = None) -> str:
+        """"area Glasgow City; theme Neglect; 2015 to 2021" for a note under an answer."""
+        taxonomy = taxonomy or default_taxonomy()
+        bits = []
+        if self.areas:
+            bits.append("area " + " or ".join(self.areas))
+        if self.nations:
+            bits.append("nation " + " or ".join(self.nations))
+        if self.themes:
+            themes = [taxonomy.get(t) for t in self.themes]
+            labels = [t.label if t else i for t, i in zip(themes, self.themes, strict=True)]
+            bits.append("theme " + " or ".join(labels))
+        if self.doc_type:
+            bits.append(f"document type {self.doc_type}")
+        if self.year_from is not None or self.year_to is not None:
+            bits.append(f"published {self.year_from or '…'} to {self.year_to or '…'}")
+        return "; ".join(bits)
+
+
+def _any(conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    return conditions[0] if len(conditions) == 1 else {"$or": conditions}
+
+
+def find_area(name: str, gazetteer: Gazetteer | None = None) -> Area | None:
+    """An area by any of its names, case-insensitively ("glasgow", "Fife CPC")."""
+    gazetteer = gazetteer or default_gazetteer()
+    exact = gazetteer.get(name.strip())
+    if exact is not None:
+        return exact
+    key = " ".join(name.lower().split())
+    for area in gazetteer.areas:
+        if key in (f.lower() for f in (area.name, *area.aliases)):
+            return area
+    found = gazetteer.find(name)
+    return found[0].area if len(found) == 1 else None
+
+
+def resolve(
+    *,
+    areas: Sequence[str] = (),
+    nation: str | None = None,
+    themes: Sequence[str] = (),
+    doc_type: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> Filters:
+    """Filters from what a person typed; an unknown name is a ``FilterError`` saying so."""
+    taxonomy = taxonomy or default_taxonomy()
+    area_names: list[str] = []
+    for name in areas:
+        area = find_area(name)
+        if area is None:
+            raise FilterError(f"unknown area {name!r} (see `rla areas` for the areas covered)")
+        if area.is_nation:
+            nation = nation or area.name
+        else:
+            area_names.append(area.name)
+    nations: tuple[str, ...] = ()
+    if nation:
+        match = next((n for n in NATIONS if n.lower() == nation.strip().lower()), None)
+        if match is None:
+            raise FilterError(f"unknown nation {nation!r} (one of: {', '.join(NATIONS)})")
+        nations = (match,)
+    theme_ids: list[str] = []
+    for name in themes:
+        theme = taxonomy.resolve(name)
+        if theme is None:
+            raise FilterError(f"unknown theme {name!r} (see `rla themes` for the list)")
+        theme_ids.append(theme.id)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise FilterError(f"--year-from {year_from} is after --year-to {year_to}")
+    return Filters(
+        areas=tuple(dict.fromkeys(area_names)),
+        nations=nations,
+        themes=tuple(dict.fromkeys(theme_ids)),
+        doc_type=doc_type.strip().lower() if doc_type else None,
+        year_from=year_from,
+        year_to=year_to,
+    )
+
+
+def question_filters(question: str, gazetteer: Gazetteer | None = None) -> Filters:
+    """The areas and nations a question names ("in Glasgow", "in Scotland")."""
+    gazetteer = gazetteer or default_gazetteer()
+    mentions = gazetteer.find(question)
+    areas = tuple(dict.fromkeys(m.area.name for m in mentions if not m.area.is_nation))
+    nations = tuple(dict.fromkeys(m.area.name for m in mentions if m.area.is_nation))
+    said = tuple(dict.fromkeys(m.text for m in mentions))
+    return Filters(areas=areas, nations=nations, from_question=said)
+
+
+def where_matches(meta: Mapping[str, Any], where: Mapping[str, Any] | None) -> bool:
+    """Chroma's ``where`` semantics over one flat metadata mapping (for keyword hits)."""
+    if not where:
+        return True
+    for key, want in where.items():
+        if key == "$and":
+            if not all(where_matches(meta, w) for w in want):
+                return False
+        elif key == "$or":
+            if not any(where_matches(meta, w) for w in want):
+                return False
+        elif isinstance(want, Mapping):
+            if not all(_test(meta.get(key), op, arg) for op, arg in want.items()):
+                return False
+        elif meta.get(key) != want:
+            return False
+    return True
+
+
+def _test(value: Any, op: str, arg: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if op == "$eq":
+        return bool(value == arg)
+    if op == "$ne":
+        return bool(value != arg)
+    if op in ("$gt", "$gte", "$lt", "$lte"):
+        if not number:
+            return False
+        return bool({"$gt": value > arg, "$gte": value >= arg, "$lt": value < arg,
+                     "$lte": value <= arg}[op])
+    if op == "$in":
+        return bool(value in arg)
+    if op == "$nin":
+        return bool(value not in arg)
+    if op == "$contains":
+        return bool(arg in value) if isinstance(value, list) else bool(value == arg)
+    if op == "$not_contains":
+        return not _test(value, "$contains", arg)
+    raise ValueError(f"unsupported where operator {op}")

@@ -1,0 +1,207 @@
+"""The theme taxonomy (``assistant/data/themes.json``) and the tagging rules on one passage.
+
+A passage gets a theme when one of the theme's *phrases* stands in it, or when a *context*
+phrase stands in it and the passage is also close in meaning to the theme's label and
+definition (cosine of their embeddings at least ``context_similarity``, and the theme among the
+``top`` themes nearest the passage), or, with no phrase at all, when it is very close in
+meaning (``similarity``, and among the ``top``). Each tag keeps the span that
+triggered it. The embeddings are computed by the caller (``assistant.tagging``); this module
+only needs the similarities.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from assistant.resources import data_path
+from ingest.sentences import sentence_spans
+
+_NOT_CONTENT = re.compile(r"\b(contents|references|bibliography)\s*$", re.I)
+_GAP = ".."
+_WORD = re.compile(r"[a-z]{4,}")
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    group: str
+    label: str
+    definition: str
+    phrases: tuple[str, ...]
+    context: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    reflection: tuple[str, ...] = ()  # questions for trainers' handouts; not used in tagging
+
+    @property
+    def description(self) -> str:
+        """What the theme's embedding is computed from."""
+        return f"{self.label}. {self.definition}. {'; '.join(self.phrases[:8])}."
+
+
+def _word(token: str, last: bool) -> str:
+    if token.endswith("*"):
+        return re.escape(token[:-1]).replace("\\-", "[\\s-]?") + r"[\w'’-]*"
+    body = re.sub(r"['’]", "['’]", re.escape(token).replace("\\-", "[\\s-]?"))
+    return body + ("(?:s|es)?" if last and token[-1:].isalpha() else "")
+
+
+def compile_phrase(phrase: str) -> re.Pattern[str]:
+    """A phrase as a regular expression: words may be joined by spaces or hyphens, ``*`` ends
+    a word with any ending, ``..`` is up to four words, capitals-only phrases keep their case."""
+    tokens = phrase.split()
+    parts: list[str] = []
+    for i, token in enumerate(tokens):
+        if token == _GAP:
+            parts.append(r"(?:\S+\s+){0,4}?")
+            continue
+        parts.append(_word(token, last=i == len(tokens) - 1))
+        if i < len(tokens) - 1 and tokens[i + 1] != _GAP:
+            parts.append(r"[\s-]+")
+        elif i < len(tokens) - 1:
+            parts.append(r"\s+")
+    letters = phrase.replace(" ", "")
+    flags = 0 if letters.isupper() and len(letters) <= 8 else re.I
+    return re.compile(r"(?<![\w])" + "".join(parts) + r"(?![\w])", flags)
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    themes: tuple[Theme, ...]
+    similarity: float = 0.55
+    context_similarity: float = 0.5
+    top: int = 1
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Taxonomy:
+        if path is None:
+            raw = data_path("themes.json").read_text(encoding="utf-8")
+        else:
+            raw = Path(path).read_text(encoding="utf-8")
+        data: dict[str, Any] = json.loads(raw)
+        themes = tuple(
+            Theme(
+                id=str(t["id"]),
+                group=str(t.get("group", "")),
+                label=str(t.get("label", t["id"])),
+                definition=str(t.get("definition", "")),
+                phrases=tuple(t.get("phrases", ())),
+                context=tuple(t.get("context", ())),
+                exclude=tuple(t.get("exclude", ())),
+                reflection=tuple(t.get("reflection", ())),
+            )
+            for t in data["themes"]
+        )
+        return cls(
+            themes,
+            float(data.get("similarity", cls.similarity)),
+            float(data.get("context_similarity", cls.context_similarity)),
+            int(data.get("top", cls.top)),
+        )
+
+    def get(self, theme_id: str) -> Theme | None:
+        return next((t for t in self.themes if t.id == theme_id), None)
+
+    def resolve(self, name: str) -> Theme | None:
+        """A theme by id, label, or one of its phrases ("domestic abuse", "CSE")."""
+        key = " ".join(name.replace("_", " ").lower().split())
+        for theme in self.themes:
+            if key in (theme.id.replace("_", " "), theme.label.lower()):
+                return theme
+        for theme in self.themes:
+            if any(compile_phrase(p).fullmatch(name.strip()) for p in theme.phrases):
+                return theme
+        return None
+
+
+@cache
+def _patterns(
+    phrases: tuple[str, ...],
+) -> tuple[tuple[tuple[str, ...], re.Pattern[str], bool], ...]:
+    """Each phrase's pattern, with the words it cannot match without (lower case unless the
+    pattern keeps case): cheap substring tests skip most patterns for most passages."""
+    out = []
+    for phrase in phrases:
+        pattern = compile_phrase(phrase)
+        words = tuple(
+            w.lower() if pattern.flags & re.I else w
+            for token in phrase.split() if token != _GAP
+            for w in [re.split(r"[-'’]", token.rstrip("*"))[0]] if w
+        )
+        out.append((words, pattern, bool(pattern.flags & re.I)))
+    return tuple(out)
+
+
+def _spans(phrases: tuple[str, ...], text: str, lower: str = "") -> list[tuple[int, int]]:
+    lower = lower or text.lower()
+    spans: list[tuple[int, int]] = []
+    for words, pattern, folded in _patterns(phrases):
+        haystack = lower if folded else text
+        if all(w in haystack for w in words):
+            spans.extend((m.start(), m.end()) for m in pattern.finditer(text))
+    return spans
+
+
+def _drop(
+    spans: Sequence[tuple[int, int]], bad: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """``spans`` without those that overlap an excluded phrase, in text order."""
+    return sorted({s for s in spans if not any(a < s[1] and s[0] < b for a, b in bad)})
+
+
+@dataclass(frozen=True)
+class ThemeTag:
+    theme: str
+    how: str  # "phrase" | "context" | "similarity"
+    spans: tuple[tuple[int, int], ...]  # offsets in the passage text
+    similarity: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"how": self.how, "spans": [list(s) for s in self.spans],
+                "similarity": round(self.similarity, 3)}
+
+
+def _best_sentence(theme: Theme, text: str) -> tuple[int, int]:
+    """For a tag from meaning alone: the sentence sharing most words with the theme."""
+    words = set(_WORD.findall(theme.description.lower()))
+    spans = sentence_spans(text) or [(0, len(text))]
+    return max(spans, key=lambda s: len(words & set(_WORD.findall(text[s[0] : s[1]].lower()))))
+
+
+def tag_passage(
+    taxonomy: Taxonomy, text: str, similarity: Mapping[str, float] | None = None
+) -> list[ThemeTag]:
+    """The themes of one passage, each with the spans that triggered it."""
+    similarity = similarity or {}
+    ranked = sorted(similarity, key=lambda t: -similarity[t])[: taxonomy.top]
+    lower = text.lower()
+    tags: list[ThemeTag] = []
+    for theme in taxonomy.themes:
+        sim = similarity.get(theme.id, 0.0)
+        near = theme.id in ranked
+        excluded = _spans(theme.exclude, text, lower)
+        strong = _drop(_spans(theme.phrases, text, lower), excluded)
+        if strong:
+            tags.append(ThemeTag(theme.id, "phrase", tuple(strong[:5]), sim))
+            continue
+        weak = _drop(_spans(theme.context, text, lower), excluded)
+        if weak and near and sim >= taxonomy.context_similarity:
+            tags.append(ThemeTag(theme.id, "context", tuple(weak[:5]), sim))
+        elif near and sim >= taxonomy.similarity and text.strip():
+            tags.append(ThemeTag(theme.id, "similarity", (_best_sentence(theme, text),), sim))
+    return tags
+
+
+def not_content(section: str) -> bool:
+    """Contents pages and reference lists carry no themes (their words are titles)."""
+    return bool(_NOT_CONTENT.search(section.rsplit(" > ", 1)[-1]))
+
+
+@cache
+def default_taxonomy() -> Taxonomy:
+    return Taxonomy.load()
