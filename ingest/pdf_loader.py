@@ -41,6 +41,11 @@ def _heading_lines(page: object, body_size: float) -> dict[str, tuple[int, bool]
             parts = [" ".join(p.split()) for p in text.split("\n")]
             parts = [p for p in parts if len(p) > 1]
             for i, key in enumerate(parts):
+                # A parenthesised line such as "(survey response)" under a quotation is its
+                # attribution, whatever its type size; bold body text is a heading unless it
+                # ends a sentence.
+                if key.startswith("(") and key.endswith(")"):
+                    continue
                 if size_key or not key.endswith((".", ",", ";")):
                     found[key] = (size_key, i > 0)
 
