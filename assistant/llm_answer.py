@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, cast
 from assistant.answer import ExtractiveAnswerer
 from assistant.checks import (
     MARKERS,
-    NOTE_PREFIX,
     CheckStats,
     SentenceCheck,
     SentenceStream,
@@ -48,8 +47,9 @@ PROVIDERS = {
 }
 MAX_TOKENS = 400
 TIMEOUT_S = 120.0
-FALLBACK_NOTE = NOTE_PREFIX + "{why}, so this answer quotes the sources directly."
-REMOVED_NOTE = NOTE_PREFIX + (
+# notes go in ``Answer.notes`` (shown above the answer in the UI, "Note: ..." in the CLI)
+FALLBACK_NOTE = "{why}, so this answer quotes the sources directly."
+REMOVED_NOTE = (
     "{n} {sentences} removed because {they} could not be checked against the sources."
 )
 
@@ -190,7 +190,7 @@ class LLMAnswerer:
         except _ModelCallError as err:
             log.warning("language model call failed: %s", err)
             self.stats.add(checks, fell_back=True)
-            yield _noted(fallback, "the language model could not be reached")
+            yield _noted(fallback, "The language model could not be reached")
             return
         yield self._final(question, retrieval, checks, fallback)
 
@@ -214,12 +214,12 @@ class LLMAnswerer:
         claims = [c for c in checks if c.ok and not c.no_answer]
         why = ""
         if not checks:
-            why = "the language model gave no answer"
+            why = "The language model gave no answer"
         elif not claims and not failed:
-            why = "the language model found no answer in the passages"
+            why = "The language model found no answer in the passages"
         elif not claims or len(failed) * 2 > len(checks) or (failed and not self.strict):
             why = (
-                "the language model's answer could not be checked against the sources "
+                "The language model's answer could not be checked against the sources "
                 f"({len(failed)} of {len(checks)} "
                 f"{'sentence' if len(checks) == 1 else 'sentences'} failed the checks)"
             )
@@ -244,19 +244,20 @@ class LLMAnswerer:
             chunk = by_rank[n].chunk
             start, end = supporting_span(chunk.text, [c.text for c in kept if n in c.markers])
             quotes.append(Quote(chunk, start, end))
-        text = "".join(parts)
         removed = len(checks) - len(kept)
-        if draft:
-            text += " …"
-        elif removed:
-            text += "\n\n" + REMOVED_NOTE.format(
-                n=removed,
-                sentences="sentence" if removed == 1 else "sentences",
-                they="it" if removed == 1 else "they",
+        notes: tuple[str, ...] = ()
+        if removed and not draft:
+            notes = (
+                REMOVED_NOTE.format(
+                    n=removed,
+                    sentences="sentence" if removed == 1 else "sentences",
+                    they="it" if removed == 1 else "they",
+                ),
             )
         return Answer(
             question=question,
-            text=text,
+            text="".join(parts) + (" …" if draft else ""),
+            notes=notes,
             citations=tuple(build_citations(quotes)),
             evidence=retrieval.evidence,
             backend=self.backend,
@@ -266,7 +267,7 @@ class LLMAnswerer:
 
 
 def _noted(fallback: Answer, why: str) -> Answer:
-    return replace(fallback, text=fallback.text + "\n\n" + FALLBACK_NOTE.format(why=why))
+    return replace(fallback, notes=(*fallback.notes, FALLBACK_NOTE.format(why=why)))
 
 
 def llm_answerer(settings: Settings, extractive: ExtractiveAnswerer) -> LLMAnswerer:

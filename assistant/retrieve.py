@@ -43,12 +43,14 @@ class HybridRetriever:
         candidates: int = 40,
         rrf_k: int = 60,
         keyword_weight: float = 1.0,
+        keyword_floor: float = 0.0,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._candidates = candidates
         self.rrf_k = rrf_k
         self.keyword_weight = keyword_weight
+        self.keyword_floor = keyword_floor
         self._lock = threading.Lock()
         self._keyword: KeywordIndex | None = None
         self._revision: str | None = None
@@ -92,9 +94,10 @@ class HybridRetriever:
         if mode in ("hybrid", "dense"):
             dense = self._store.dense_search(qvec, n, where=where)
         if mode in ("hybrid", "keyword"):
-            keyword = [
-                (c, s) for c, s in self.keyword_index().search(query, n) if _matches(c, where)
-            ]
+            hits = self.keyword_index().search(query, n)
+            # BM25 hits far below the best one matched only common words: they get no vote.
+            floor = hits[0][1] * self.keyword_floor if hits else 0.0
+            keyword = [(c, s) for c, s in hits if s >= floor and _matches(c, where)]
         chunks = {c.chunk_id: c for c, _ in [*keyword, *dense]}
         dense_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(dense)}
         keyword_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(keyword)}

@@ -126,7 +126,7 @@ def test_keyword_search_finds_a_figure(corpus_assistant: Assistant) -> None:
     ("query", "needle"),
     [
         (
-            "Which suggestions changed frontline work the most?",
+            "What sort of suggestions altered day-to-day work most?",
             "Recommendations related to training, closely followed",
         ),
         (

@@ -61,8 +61,9 @@ def test_ingest_and_ask_through_a_chroma_server_match_the_embedded_store(
 
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path, embedder: Any) -> None:
-    from assistant.errors import RlaError
     from conftest import free_port
+
+    from assistant.errors import RlaError
 
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     lonely = _instance(tmp_path, url, "nothing", embedder)

@@ -148,6 +148,7 @@ def _outbound_syscalls(trace: Path) -> list[str]:
 
 
 @pytest.mark.skipif(STRACE is None, reason="strace is not installed or may not trace here")
+@pytest.mark.stress
 def test_the_rla_command_and_a_chroma_server_make_no_outbound_connection(
     tmp_path: Path, chroma_server: str
 ) -> None:

@@ -257,7 +257,8 @@ def test_basket_to_handout_and_answer_download(corpus_assistant: Assistant) -> N
     items = basket.add_picks(corpus_assistant, turns, [choices[0][1]], [])
     quotes = corpus_assistant.ask("find quotes on training and practice change")
     turns.append(Turn(2, quotes.question, quotes.question, quotes))
-    quote_value = basket.pick_choices(corpus_assistant, turns)[0][1]
+    quote_value = next(v for _, v in basket.pick_choices(corpus_assistant, turns)
+                       if v.startswith("q:"))
     items = basket.add_picks(corpus_assistant, turns, [quote_value, quote_value], items)
     assert len(items) == 2 and items[1]["attribution"] == "(survey response)"
     assert basket.basket_theme(corpus_assistant, items) in {"neglect", "training_workforce"}
