@@ -94,10 +94,10 @@ class HybridRetriever:
         if mode in ("hybrid", "dense"):
             dense = self._store.dense_search(qvec, n, where=where)
         if mode in ("hybrid", "keyword"):
-            hits = self.keyword_index().search(query, n)
+            hits = [(c, s) for c, s in self.keyword_index().search(query, n) if _matches(c, where)]
             # BM25 hits far below the best one matched only common words: they get no vote.
             floor = hits[0][1] * self.keyword_floor if hits else 0.0
-            keyword = [(c, s) for c, s in hits if s >= floor and _matches(c, where)]
+            keyword = [(c, s) for c, s in hits if s >= floor]
         chunks = {c.chunk_id: c for c, _ in [*keyword, *dense]}
         dense_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(dense)}
         keyword_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(keyword)}
