@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.types import Answer, Chunk, Citation
+from assistant.types import Answer, Chunk, Citation, pages_label
 
 
 def collapse(text: str) -> str:
@@ -68,11 +68,7 @@ def build_citations(quotes: Sequence[Quote]) -> list[Citation]:
 
 
 def _location(chunk: Chunk) -> str:
-    pages = (
-        f"p. {chunk.page_start}"
-        if chunk.page_start == chunk.page_end
-        else f"pp. {chunk.page_start}-{chunk.page_end}"
-    )
+    pages = pages_label(chunk.page_start, chunk.page_end)
     return ", ".join(x for x in (chunk.title, pages, chunk.section) if x)
 
 

@@ -33,7 +33,7 @@ from assistant.config import Settings
 from assistant.errors import RlaError, SettingsError
 from assistant.retrieve import Retrieval
 from assistant.support import supporting_span
-from assistant.types import Answer, Evidence
+from assistant.types import Answer, Evidence, pages_label
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -138,9 +138,7 @@ def prompt_messages(question: str, evidence: Sequence[Evidence]) -> list[tuple[s
 
 def _source(e: Evidence) -> str:
     c = e.chunk
-    pages = f"p. {c.page_start}"
-    if c.page_end > c.page_start:
-        pages = f"pp. {c.page_start}-{c.page_end}"
+    pages = pages_label(c.page_start, c.page_end)
     return ", ".join(x for x in (c.title, pages) if x).replace('"', "'")
 
 

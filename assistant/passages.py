@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.citations import collapse
-from assistant.types import Chunk
+from assistant.types import Chunk, pages_label
 from ingest.sentences import sentence_spans
 
 HARD_BREAK = "\n\n"
@@ -39,9 +39,7 @@ class Cited:
 
     @property
     def pages_label(self) -> str:
-        if self.page_start == self.page_end:
-            return f"p. {self.page_start}"
-        return f"pp. {self.page_start}-{self.page_end}"
+        return pages_label(self.page_start, self.page_end)
 
     def label(self) -> str:
         """``Title, p. 28, Section`` (attribution headings left out of the section)."""

@@ -13,6 +13,11 @@ MetaValue = str | int | float | bool | list[str]  # lists: areas and themes, fil
 META_PREFIX = "m_"  # chunk metadata fields from the document card, flattened for filtering
 
 
+def pages_label(start: int, end: int) -> str:
+    """``p. 12`` or ``pp. 12-13``, as every citation shows a page span."""
+    return f"p. {start}" if end <= start else f"pp. {start}-{end}"
+
+
 @dataclass(frozen=True)
 class Page:
     """One page as a reader sees it: ``number`` is the printed page number (1-based)."""
@@ -193,9 +198,7 @@ class Citation:
 
     @property
     def pages_label(self) -> str:
-        if self.page_start == self.page_end:
-            return f"p. {self.page_start}"
-        return f"pp. {self.page_start}-{self.page_end}"
+        return pages_label(self.page_start, self.page_end)
 
     def label(self) -> str:
         """``Title, p. 12, Section`` as shown after an answer."""
