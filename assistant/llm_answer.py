@@ -46,6 +46,7 @@ PROVIDERS = {
     "ollama": ("langchain_ollama", "llm-ollama"),
 }
 MAX_TOKENS = 400
+GIVE_UP = 6  # failed sentences after which a reply that is mostly failing is read no further
 TIMEOUT_S = 120.0
 # notes go in ``Answer.notes`` (shown above the answer in the UI, "Note: ..." in the CLI)
 FALLBACK_NOTE = "{why}, so this answer quotes the sources directly."
@@ -181,8 +182,9 @@ class LLMAnswerer:
                 checks.append(check)
                 if not check.ok:
                     log.info("LLM sentence failed %s: %r", check.problems, check.text)
-                    if not self.strict:
-                        break  # the whole reply is replaced: stop the model here
+                    failed = sum(not c.ok for c in checks)
+                    if not self.strict or (failed >= GIVE_UP and 2 * failed > len(checks)):
+                        break  # the reply will be replaced: stop the model here
                 elif not check.no_answer:
                     yield self._compose(question, retrieval, checks, draft=True)
         except _ModelCallError as err:

@@ -158,6 +158,13 @@ def test_strict_off_stops_reading_the_model_at_the_first_failure() -> None:
     assert answerer.stats.sentences == 1  # the rest of the reply was never read
 
 
+def test_a_reply_failing_sentence_after_sentence_is_read_no_further() -> None:
+    answerer = _answerer([" ".join(f"Neglect was everywhere [{9 + i}]." for i in range(9)) + GOOD])
+    answer = answerer.answer(QUESTION, _retrieval())
+    assert answer.backend == "extractive"
+    assert answerer.stats.sentences == 6
+
+
 def test_weak_evidence_asks_no_model() -> None:
     answerer = _answerer([GOOD])
     answer = answerer.answer(QUESTION, _retrieval(similarity=0.1))
