@@ -301,6 +301,13 @@ def run_eval(
     assistant.warm_up()  # the model and keyword index load here, not in the first latency
     rows = [eval_mode(assistant, items, k, mode) for mode in modes]
     notes: list[str] = []
+    stats = getattr(assistant.answerer, "stats", None)  # the LLM answerer counts its checks
+    if stats is not None and stats.sentences:
+        notes.append(
+            f"{assistant.answerer.backend}: {stats.passed} of {stats.sentences} sentences "
+            f"({stats.share:.0%}) passed the checks; {stats.fallbacks} of {stats.answers} "
+            "answers fell back to quoting the sources"
+        )
     baseline_ingest = None
     if baseline_files is not None:
         from assistant.baseline import BaselinePipeline, pdf_files

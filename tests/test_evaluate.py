@@ -177,3 +177,23 @@ def test_eval_cli_json(
     data = json.loads(result.output)
     assert [r["name"] for r in data["rows"]] == ["keyword"]
     assert data["rows"][0]["totals"]["questions"] == 3
+
+
+@pytest.mark.slow
+def test_eval_reports_the_llm_sentence_pass_share(tiny_assistant: Any, embedder: Any) -> None:
+    """With an LLM backend (only the model is stood in for), eval says how many of its
+    sentences passed the checks."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.core import Assistant
+    from assistant.llm_answer import LLMAnswerer
+
+    llm_assistant = Assistant(tiny_assistant.settings, embedder=embedder)
+    extractive = tiny_assistant.answerer
+    # One sentence without a marker (fails), then the same with an invented marker (fails).
+    model = FakeListChatModel(responses=["Reviews were held in Scotland. Neglect recurs [99]."])
+    llm_assistant.__dict__["answerer"] = LLMAnswerer(model, extractive, name="fake", strict=True)
+    items = [i for i in load_items(DEV_SET) if i.id in SMALL_IDS]
+    report = run_eval(llm_assistant, items, k=8, modes=("hybrid",))
+    note = next(n for n in report.notes if "passed the checks" in n)
+    assert note.startswith("llm:fake: 0 of ")
