@@ -102,7 +102,10 @@ def chat_model(spec: ModelSpec) -> BaseChatModel:
     kwargs: dict[str, Any] = {"temperature": 0.0}
     if spec.provider == "openai":
         key = os.environ.get("OPENAI_API_KEY") or "not-needed"  # local servers ignore it
+        # langchain-openai sends the limit as "max_completion_tokens", which llama.cpp's
+        # server ignores (it then writes until its context is full): send "max_tokens" too.
         kwargs |= {"base_url": spec.base_url, "api_key": key, "max_tokens": MAX_TOKENS,
+                   "extra_body": {"max_tokens": MAX_TOKENS},
                    "timeout": TIMEOUT_S, "max_retries": 0}
     else:
         kwargs["num_predict"] = MAX_TOKENS
