@@ -18,6 +18,18 @@ def pages_label(start: int, end: int) -> str:
     return f"p. {start}" if end <= start else f"pp. {start}-{end}"
 
 
+def page_span(breaks: tuple[tuple[int, int], ...], start: int, end: int) -> tuple[int, int]:
+    """First and last page of the characters ``start:end`` of a text whose ``breaks`` are
+    (offset, page) pairs: the text from ``offset`` on is on ``page``."""
+    first = last = breaks[0][1]
+    for offset, page in breaks:
+        if offset <= start:
+            first = page
+        if offset < max(end, start + 1):
+            last = page
+    return first, last
+
+
 @dataclass(frozen=True)
 class Page:
     """One page as a reader sees it: ``number`` is the printed page number (1-based)."""
@@ -65,13 +77,7 @@ class Chunk:
         """First and last page of ``text[start:end]`` (the chunk's span if breaks are unknown)."""
         if not self.page_breaks:
             return self.page_start, self.page_end
-        first = last = self.page_breaks[0][1]
-        for offset, page in self.page_breaks:
-            if offset <= start:
-                first = page
-            if offset < max(end, start + 1):
-                last = page
-        return first, last
+        return page_span(self.page_breaks, start, end)
 
     def index_text(self) -> str:
         """What both searches index: title and section heading in front of the text."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.types import Document
+from assistant.types import Document, page_span
 from ingest.clean import rejoin_hyphen
 
 _HEADING = re.compile(r"^(#{1,6}) (?!<?(?:https?://|www\.))(.+)$")  # a link is no heading
@@ -36,13 +36,7 @@ class Block:
 
     def pages_of(self, start: int, end: int) -> tuple[int, int]:
         """The first and last page of the characters ``start:end`` of this block."""
-        first = last = self.breaks[0][1]
-        for offset, page in self.breaks:
-            if offset <= start:
-                first = page
-            if offset < max(end, start + 1):
-                last = page
-        return first, last
+        return page_span(self.breaks, start, end)
 
 
 @dataclass(frozen=True)
