@@ -171,6 +171,11 @@ def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreAt
         s.close()
 
 
+def card_of(doc_id: str, chunks: int) -> DocumentCard:
+    """The card an ingest writes last, once all ``chunks`` of ``doc_id`` are stored."""
+    return DocumentCard(doc_id, f"{doc_id}.pdf", f"Review {doc_id}", 10, chunks, {})
+
+
 @pytest.fixture
 def store(store_at: StoreAt) -> ChromaStore:
     return store_at()
@@ -183,6 +188,8 @@ def test_chunks_round_trip_with_their_metadata(store: ChromaStore) -> None:
     ]
     store.add_chunks(chunks[::-1], unit_vectors(4, 8)[::-1])
     assert store.count() == 4
+    assert store.all_chunks() == []  # no card yet: not a whole document, never read as one
+    store.put_card(card_of("doc-a", 4), unit_vectors(1, 8)[0])
     assert store.all_chunks() == chunks
     assert store.chunks_for("doc-a") == chunks
     assert store.chunks_for("doc-b") == []
@@ -272,6 +279,10 @@ def test_dense_search_with_real_vectors_and_a_filter(
     chunks = [make_chunk(i, t, "doc-a" if i < 4 else "doc-b") for i, t in enumerate(TEXTS)]
     store.add_chunks(chunks, embedder.embed([c.index_text() for c in chunks]))
     query = embedder.embed_query("agencies failed to share information")
+    assert store.dense_search(query, 50) == []  # chunks without a card are never found
+    store.put_card(card_of("doc-a", 4), unit_vectors(1, DIM)[0])
+    assert {c.doc_id for c, _ in store.dense_search(query, 50)} == {"doc-a"}
+    store.put_card(card_of("doc-b", len(chunks) - 4), unit_vectors(1, DIM)[0])
 
     hits = store.dense_search(query, 50)
     assert len(hits) == len(chunks)  # n is capped at the count

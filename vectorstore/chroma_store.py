@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ import numpy.typing as npt
 
 from assistant.errors import SettingsError, StoreMismatchError
 from assistant.types import Chunk, DocumentCard
+from vectorstore.freshness import Gate, Generation
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -64,7 +66,11 @@ class ChromaStore:
         self._cards: Collection | None = None
         self._max_batch = 1
         self._lock = threading.Lock()
-        self._revision_cache: tuple[float, str] | None = None  # (when read, revision)
+        # (when read, revision, the doc ids that have a card)
+        self._revision_cache: tuple[float, str, frozenset[str]] | None = None
+        # Embedded: another process's writes reach SQLite, not this process's loaded index.
+        self._generation = None if url else Generation(self.path)
+        self._gate = Gate(self._changed_elsewhere, self._reopen)
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -120,13 +126,39 @@ class ChromaStore:
                 self._chunks = chunks
             return self._chunks, self._cards
 
+    def _changed_elsewhere(self) -> bool:
+        return self._generation is not None and self._generation.changed_elsewhere()
+
+    def _reopen(self) -> None:
+        """Drop the client so the next operation loads the store afresh (called by the gate
+        once no operation is in flight)."""
+        log.info("the store at %s was changed by another process; reopening it", self.path)
+        self._release()
+        self._revision_cache = None
+        if self._generation is not None:
+            self._generation.mark_seen()
+
+    @contextmanager
+    def _use(self) -> Iterator[tuple[Collection, Collection]]:
+        """The collections, current with every process's writes, for one operation."""
+        with self._gate.use():
+            yield self._collections()
+
+    def _wrote(self) -> None:
+        self._revision_cache = None
+        if self._generation is not None:
+            self._generation.bump()
+
     def recorded_encoder(self) -> str:
         """The encoder the chunk collection records (queries must use the same one)."""
-        chunks, _ = self._collections()
-        return str((chunks.metadata or {}).get(_ENCODER_KEY) or LEGACY_ENCODER)
+        with self._use() as (chunks, _):
+            return str((chunks.metadata or {}).get(_ENCODER_KEY) or LEGACY_ENCODER)
 
     def close(self) -> None:
         """Release the client (an embedded store's files can then be removed)."""
+        self._release()
+
+    def _release(self) -> None:
         with self._lock:
             client, self._client = self._client, None
             self._chunks = self._cards = None
@@ -151,73 +183,86 @@ class ChromaStore:
         keep = sorted(first.values())
         if len(keep) < len(chunks):
             log.debug("dropping %d duplicate chunk ids", len(chunks) - len(keep))
-        col, _ = self._collections()
-        for start in range(0, len(keep), self._max_batch):
-            rows = keep[start : start + self._max_batch]
-            col.upsert(
-                ids=[chunks[i].chunk_id for i in rows],
-                documents=[chunks[i].text for i in rows],
-                metadatas=[cast(Mapping[str, Any], chunks[i].to_metadata()) for i in rows],
-                embeddings=vectors[rows],
-            )
-        self._revision_cache = None
+        with self._use() as (col, _):
+            try:
+                for start in range(0, len(keep), self._max_batch):
+                    rows = keep[start : start + self._max_batch]
+                    col.upsert(
+                        ids=[chunks[i].chunk_id for i in rows],
+                        documents=[chunks[i].text for i in rows],
+                        metadatas=[cast(Mapping[str, Any], chunks[i].to_metadata()) for i in rows],
+                        embeddings=vectors[rows],
+                    )
+            finally:
+                self._wrote()
 
     def put_card(self, card: DocumentCard, embedding: npt.NDArray[np.float32]) -> None:
         """Write a document's card; callers write it after all of its chunks."""
         vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
         if vector.shape[1] != self.dim:
             raise ValueError(f"expected a card embedding of dimension {self.dim}")
-        _, cards = self._collections()
         metadata: dict[str, Any] = {
             "doc_id": card.doc_id, "file": card.file, "title": card.title, "pages": card.pages,
             "chunks": card.chunks, "meta_json": json.dumps(dict(card.meta), sort_keys=True),
         }
-        cards.upsert(
-            ids=[card.doc_id], documents=[card.title], metadatas=[metadata], embeddings=vector
-        )
-        self._revision_cache = None
+        with self._use() as (_, cards):
+            try:
+                cards.upsert(
+                    ids=[card.doc_id], documents=[card.title], metadatas=[metadata],
+                    embeddings=vector,
+                )
+            finally:
+                self._wrote()
 
     def delete_document(self, doc_id: str) -> int:
         """Remove a document's card, then its chunks; return how many chunks went."""
-        chunks, cards = self._collections()
-        cards.delete(ids=[doc_id])
-        ids = chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
-        for start in range(0, len(ids), self._max_batch):
-            chunks.delete(ids=ids[start : start + self._max_batch])
-        self._revision_cache = None
+        with self._use() as (chunks, cards):
+            try:
+                cards.delete(ids=[doc_id])
+                ids = chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
+                for start in range(0, len(ids), self._max_batch):
+                    chunks.delete(ids=ids[start : start + self._max_batch])
+            finally:
+                self._wrote()
         return len(ids)
 
     def replace_chunk_metadata(self, chunks: Sequence[Chunk]) -> None:
         """Rewrite stored chunks' metadata in place (vectors and texts stay), dropping keys the
         new metadata no longer has (``rla retag``)."""
-        col, _ = self._collections()
-        for start in range(0, len(chunks), self._max_batch):
-            batch = chunks[start : start + self._max_batch]
-            ids = [c.chunk_id for c in batch]
-            got = col.get(ids=ids, include=["metadatas"])
-            metas_got = got["metadatas"] or [{}] * len(got["ids"])
-            old = {cid: dict(m or {}) for cid, m in zip(got["ids"], metas_got, strict=True)}
-            metas: list[dict[str, Any]] = []
-            for c in batch:
-                new: dict[str, Any] = dict(c.to_metadata())
-                new.update({k: None for k in old.get(c.chunk_id, {}) if k not in new})
-                metas.append(new)
-            col.update(ids=ids, metadatas=cast(Any, metas))
+        with self._use() as (col, _):
+            try:
+                for start in range(0, len(chunks), self._max_batch):
+                    batch = chunks[start : start + self._max_batch]
+                    ids = [c.chunk_id for c in batch]
+                    got = col.get(ids=ids, include=["metadatas"])
+                    metas_got = got["metadatas"] or [{}] * len(got["ids"])
+                    old = {cid: dict(m or {}) for cid, m in zip(got["ids"], metas_got, strict=True)}
+                    metas: list[dict[str, Any]] = []
+                    for c in batch:
+                        new: dict[str, Any] = dict(c.to_metadata())
+                        new.update({k: None for k in old.get(c.chunk_id, {}) if k not in new})
+                        metas.append(new)
+                    col.update(ids=ids, metadatas=cast(Any, metas))
+            finally:
+                self._wrote()
 
     def put_card_meta(self, card: DocumentCard) -> None:
         """Rewrite a stored card's fields (its vector stays)."""
-        _, cards = self._collections()
         meta_json = json.dumps(dict(card.meta), sort_keys=True)
-        cards.update(ids=[card.doc_id], metadatas=[{"meta_json": meta_json}])
+        with self._use() as (_, cards):
+            try:
+                cards.update(ids=[card.doc_id], metadatas=[{"meta_json": meta_json}])
+            finally:
+                self._wrote()
 
     def vectors_for(self, chunk_ids: Sequence[str]) -> npt.NDArray[np.float32]:
         """The stored vectors of ``chunk_ids``, in that order."""
-        col, _ = self._collections()
-        got = col.get(ids=list(chunk_ids), include=["embeddings"])
-        rows = np.asarray(got["embeddings"], dtype=np.float32)
-        by_id = dict(zip(got["ids"], rows, strict=True))
         if not chunk_ids:
             return np.zeros((0, self.dim), dtype=np.float32)
+        with self._use() as (col, _):
+            got = col.get(ids=list(chunk_ids), include=["embeddings"])
+        rows = np.asarray(got["embeddings"], dtype=np.float32)
+        by_id = dict(zip(got["ids"], rows, strict=True))
         return np.stack([by_id[cid] for cid in chunk_ids]).astype(np.float32)
 
     # -- reading ----------------------------------------------------------------------------
@@ -235,8 +280,8 @@ class ChromaStore:
         )
 
     def _cards_where(self, where: dict[str, Any] | None = None) -> list[DocumentCard]:
-        _, cards = self._collections()
-        rows = self._paged(cards, where=where, include_documents=False)
+        with self._use() as (_, cards):
+            rows = list(self._paged(cards, where=where, include_documents=False))
         out = [self._card(meta) for _, _, meta in rows]
         return sorted(out, key=lambda c: (c.file, c.title, c.doc_id))
 
@@ -244,48 +289,80 @@ class ChromaStore:
         return self._cards_where()
 
     def card(self, doc_id: str) -> DocumentCard | None:
-        _, cards = self._collections()
-        got = cards.get(ids=[doc_id], include=["metadatas"])
+        with self._use() as (_, cards):
+            got = cards.get(ids=[doc_id], include=["metadatas"])
         metas = got["metadatas"] or []
-        return self._card(metas[0]) if metas else None
+        return self._card(metas[0]) if metas and metas[0] else None
 
     def cards_for_file(self, file: str) -> list[DocumentCard]:
         return self._cards_where({"file": file})
 
     def orphan_doc_ids(self) -> set[str]:
-        """Documents with chunks but no card: left by an ingest that stopped half-way."""
-        _, cards = self._collections()
-        return set(self.chunk_counts()) - set(cards.get(include=[])["ids"])
+        """Documents with chunks but no card: left by an ingest that stopped half-way (or one
+        still writing). They are never searched, cited or listed."""
+        return set(self.chunk_counts()) - self.carded_doc_ids()
 
     def chunk_counts(self) -> dict[str, int]:
         """How many chunks each document has in the store (read from metadata only)."""
-        chunks, _ = self._collections()
-        rows = self._paged(chunks, include_documents=False)
-        return dict(Counter(str(meta["doc_id"]) for _, _, meta in rows))
+        with self._use() as (chunks, _):
+            rows = list(self._paged(chunks, include_documents=False))
+        return dict(Counter(str(meta["doc_id"]) for _, _, meta in rows if meta))
 
     def dense_search(
         self, query: npt.NDArray[np.float32], n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - distance), best first."""
-        chunks, _ = self._collections()
-        n = min(n, chunks.count())
-        if n <= 0:
-            return []
+        """Nearest chunks of carded documents by cosine similarity (1 - distance), best first.
+
+        Chunks whose document has no card (an interrupted or unfinished ingest) are left out.
+        """
         vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
-        got = chunks.query(
-            query_embeddings=vector,
-            n_results=n,
-            where=cast(Any, where) if where else None,
-            include=["documents", "metadatas", "distances"],
-        )
-        ids = got["ids"][0]
-        docs = (got["documents"] or [[]])[0]
-        metas = (got["metadatas"] or [[]])[0]
-        dists = (got["distances"] or [[]])[0]
-        return [
-            (Chunk.from_record(cid, doc, meta), 1.0 - float(dist))
-            for cid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True)
-        ]
+        carded = self.carded_doc_ids()
+        excluded: set[str] = set()
+        for _ in range(3):  # a few orphans in the way: search again without them
+            scope = _without_docs(where, excluded)
+            hits = self._query(vector, n, scope)
+            strays = {c.doc_id for c, _ in hits} - carded
+            if not strays:
+                return hits
+            excluded |= strays
+        return [(c, s) for c, s in hits if c.doc_id in carded]
+
+    def _query(
+        self, vector: npt.NDArray[np.float32], n: int, where: dict[str, Any] | None
+    ) -> list[tuple[Chunk, float]]:
+        for attempt in (1, 2):
+            try:
+                with self._use() as (chunks, _):
+                    n = min(n, chunks.count())
+                    if n <= 0:
+                        return []
+                    got = chunks.query(
+                        query_embeddings=vector,
+                        n_results=n,
+                        where=cast(Any, where) if where else None,
+                        include=["documents", "metadatas", "distances"],
+                    )
+            except Exception as exc:  # chromadb's InternalError ("Error finding id") and kin
+                if attempt == 2 or self._generation is None:
+                    raise
+                log.warning("search failed (%s); reopening the store and trying again", exc)
+                self._gate.force()
+                continue
+            ids = got["ids"][0]
+            docs = (got["documents"] or [[]])[0]
+            metas = (got["metadatas"] or [[]])[0]
+            dists = (got["distances"] or [[]])[0]
+            rows = list(zip(ids, docs, metas, dists, strict=True))
+            if attempt == 1 and self._generation is not None and any(not m for *_, m, _ in rows):
+                # Removed since this process loaded the index: its view is stale.
+                self._gate.force()
+                continue
+            return [
+                (Chunk.from_record(cid, doc or "", meta), 1.0 - float(dist))
+                for cid, doc, meta, dist in rows
+                if meta
+            ]
+        return []
 
     def similarities(
         self, query: npt.NDArray[np.float32], chunk_ids: Sequence[str]
@@ -296,8 +373,8 @@ class ChromaStore:
         """
         if not chunk_ids:
             return {}
-        chunks, _ = self._collections()
-        got = chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["embeddings"])
+        with self._use() as (chunks, _):
+            got = chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["embeddings"])
         stored = got["embeddings"]
         if stored is None or len(got["ids"]) == 0:
             return {}
@@ -310,7 +387,8 @@ class ChromaStore:
     def _paged(
         self, col: Collection, where: dict[str, Any] | None = None, include_documents: bool = True
     ) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-        """All ``(id, document, metadata)`` rows of ``col``, fetched a page at a time."""
+        """All ``(id, document, metadata)`` rows of ``col``, fetched a page at a time (call it
+        inside ``_use``)."""
         offset = 0
         while True:
             got = col.get(
@@ -328,36 +406,60 @@ class ChromaStore:
             offset += len(ids)
 
     def all_chunks(self) -> list[Chunk]:
-        """Every chunk, ordered by document and position."""
-        chunks, _ = self._collections()
-        out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in self._paged(chunks)]
+        """Every chunk of a carded document, ordered by document and position."""
+        carded = self.carded_doc_ids()
+        with self._use() as (chunks, _):
+            rows = list(self._paged(chunks))
+        out = [
+            Chunk.from_record(cid, doc, meta)
+            for cid, doc, meta in rows
+            if meta and str(meta.get("doc_id")) in carded
+        ]
         return sorted(out, key=lambda c: (c.doc_id, c.index, c.chunk_id))
 
     def chunks_for(self, doc_id: str) -> list[Chunk]:
         """One document's chunks in reading order."""
-        chunks, _ = self._collections()
-        rows = self._paged(chunks, where={"doc_id": doc_id})
-        out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows]
+        with self._use() as (chunks, _):
+            rows = list(self._paged(chunks, where={"doc_id": doc_id}))
+        out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows if meta]
         return sorted(out, key=lambda c: (c.index, c.chunk_id))
 
     def count(self) -> int:
-        chunks, _ = self._collections()
-        return int(chunks.count())
+        with self._use() as (chunks, _):
+            return int(chunks.count())
 
     def revision(self) -> str:
         """Changes whenever chunks or cards are added or removed (no texts are read).
 
         A read is reused for up to ``REVISION_TTL_S`` (this process's own writes drop it at
-        once): the answerer asks per query term, and at 100,000 chunks one read takes 20-40 ms
-        (`rla bench`). Another process's ingest is seen within that second.
+        once, and so does another process's write to an embedded store): the answerer asks per
+        query term, and at 100,000 chunks one read takes 20-40 ms (`rla bench`). Another
+        process's write to a Chroma server is seen within that second.
         """
-        cached = self._revision_cache
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < REVISION_TTL_S:
-            return cached[1]
-        chunks, cards = self._collections()
-        card_ids = sorted(cards.get(include=[])["ids"])
+        return self._revision()[0]
+
+    def carded_doc_ids(self) -> frozenset[str]:
+        """The documents that have a card (complete documents), cached like ``revision``."""
+        return self._revision()[1]
+
+    def _revision(self) -> tuple[str, frozenset[str]]:
+        with self._use() as (chunks, cards):  # first: a write elsewhere drops the cache
+            cached = self._revision_cache
+            now = time.monotonic()
+            if cached is not None and now - cached[0] < REVISION_TTL_S:
+                return cached[1], cached[2]
+            card_ids = sorted(cards.get(include=[])["ids"])
+            count = chunks.count()
         digest = hashlib.sha256("\n".join(card_ids).encode()).hexdigest()[:16]
-        value = f"{chunks.count()}:{len(card_ids)}:{digest}"
-        self._revision_cache = (now, value)
-        return value
+        value = f"{count}:{len(card_ids)}:{digest}"
+        carded = frozenset(card_ids)
+        self._revision_cache = (now, value, carded)
+        return value, carded
+
+
+def _without_docs(where: dict[str, Any] | None, doc_ids: set[str]) -> dict[str, Any] | None:
+    """``where`` narrowed to leave out the documents ``doc_ids``."""
+    if not doc_ids:
+        return where
+    exclude: dict[str, Any] = {"doc_id": {"$nin": sorted(doc_ids)}}
+    return {"$and": [where, exclude]} if where else exclude
