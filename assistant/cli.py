@@ -20,7 +20,8 @@ from assistant import cli_admin
 from assistant.cli_trainer import register as register_trainer
 from assistant.cli_views import filter_options, filters_from, print_notes, register
 from assistant.config import Settings
-from assistant.errors import NothingIngestedError, RlaError
+from assistant.errors import NothingIngestedError, RlaError, user_message
+from assistant.inputs import clean_question, decode_line, shown
 from assistant.types import Answer, IngestReport
 
 
@@ -38,10 +39,16 @@ def _assistant(**overrides: Any) -> Any:
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
+    """Every failure ends as one ``Error: ...`` line and exit status 1, never a traceback
+    (with ``-v`` an unexpected one is logged in full)."""
     try:
         yield
     except RlaError as err:
         click.echo(f"Error: {err}", err=True)
+        sys.exit(1)
+    except Exception as err:
+        logging.getLogger("rla").debug("unexpected failure", exc_info=True)
+        click.echo(f"Error: {user_message(err)}", err=True)
         sys.exit(1)
 
 
@@ -113,11 +120,11 @@ def _run_ingest(
 
 def _print_report(report: IngestReport) -> None:
     for card in report.ingested:
-        click.echo(f"ingested  {card.file}  ({card.pages} pages, {card.chunks} chunks)")
+        click.echo(f"ingested  {shown(card.file)}  ({card.pages} pages, {card.chunks} chunks)")
     for path in report.unchanged:
-        click.echo(f"unchanged {path}")
+        click.echo(f"unchanged {shown(str(path))}")
     for skip in report.skipped:
-        click.echo(f"skipped   {skip.path}: {skip.reason}", err=True)
+        click.echo(f"skipped   {shown(str(skip.path))}: {shown(skip.reason)}", err=True)
     click.echo(
         f"{len(report.ingested)} file(s) ingested, {len(report.unchanged)} unchanged, "
         f"{len(report.skipped)} skipped, {report.chunks} chunks, {report.seconds:.1f} s"
@@ -137,7 +144,8 @@ def list_documents(as_json: bool) -> None:
             click.echo("The store is empty. Add documents with `rla ingest PATH`.")
         for c in cards:
             year = c.meta.get("year", "")
-            click.echo(f"{c.file}\t{c.pages} pages\t{c.chunks} chunks\t{year}\t{c.title}")
+            fields = (c.file, f"{c.pages} pages", f"{c.chunks} chunks", str(year), c.title)
+            click.echo("\t".join(map(shown, fields)))
 
 
 @main.command()
@@ -146,7 +154,7 @@ def remove(name: str) -> None:
     """Remove a document (by file name) and its chunks from the store."""
     with _user_errors():
         for card in _assistant().remove(name):
-            click.echo(f"removed {card.file} ({card.chunks} chunks)")
+            click.echo(f"removed {shown(card.file)} ({card.chunks} chunks)")
 
 
 @main.command()
@@ -175,16 +183,37 @@ def ask(question: str, k: int | None, mode: str, as_json: bool, **options: Any) 
         assistant = _assistant()
         cli_admin.audit_cli_answers(assistant)  # RLA_AUDIT_LOG, when set
         filters = filters_from(options)
-        questions: Iterator[str] | list[str]
-        questions = (q.strip() for q in sys.stdin) if question == "-" else [question]
-        for q in questions:
+        batch = question == "-"
+        questions = (decode_line(raw) for raw in sys.stdin.buffer) if batch else [question]
+        failed = 0
+        for q in map(clean_question, questions):
             if not q:
                 continue
-            answer: Answer = assistant.ask(q, k=k, mode=mode, filters=filters)
+            try:
+                answer: Answer = assistant.ask(q, k=k, mode=mode, filters=filters)
+            except Exception as err:  # one bad line never ends a batch
+                if not batch:
+                    raise
+                failed += 1
+                _print_failure(q, err, as_json)
+                continue
             if as_json:
                 click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
             else:
                 _print_answer(answer)
+        if failed:
+            sys.exit(1)
+
+
+def _print_failure(question: str, err: Exception, as_json: bool) -> None:
+    """A question of a batch that could not be answered: a JSON error object or a line."""
+    if not isinstance(err, RlaError):
+        logging.getLogger("rla").debug("unexpected failure", exc_info=True)
+    message = user_message(err)
+    if as_json:
+        click.echo(json.dumps({"question": question, "error": message}, ensure_ascii=False))
+    else:
+        click.echo(f"Error: {question}: {message}", err=True)
 
 
 def _print_answer(answer: Answer) -> None:

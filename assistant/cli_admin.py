@@ -40,13 +40,13 @@ def check(repair: bool, as_json: bool) -> None:
     interrupted ingest leaves; the next `rla ingest` (or --repair) removes them.
     """
     from assistant.cli import _assistant, _user_errors
-    from assistant.integrity import repair as repair_store
+    from assistant.inputs import shown
     from assistant.integrity import store_problems
 
     with _user_errors():
         assistant = _assistant()
         store, files = assistant.store, assistant.settings.files_dir
-        removed = repair_store(store) if repair else []
+        removed = assistant.repair() if repair else []
         problems = store_problems(store, files)
         cards = store.cards()
         if as_json:
@@ -61,7 +61,7 @@ def check(repair: bool, as_json: bool) -> None:
             for doc_id in removed:
                 click.echo(f"removed the leftovers of document {doc_id[:12]}; ingest it again")
             for problem in problems:
-                click.echo(f"problem: {problem}", err=True)
+                click.echo(f"problem: {shown(problem)}", err=True)
             click.echo(f"{len(cards)} document(s), {store.count()} chunks, "
                        f"{len(problems)} problem(s)")
         if problems:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer import Answerer, ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.errors import NotFoundError
-from assistant.indexing import Progress, ingest_paths
+from assistant.indexing import Progress, file_sha256, ingest_paths
+from assistant.inputs import clean_question
 from assistant.integrity import store_write_lock
 from assistant.retrieve import HybridRetriever, Mode
 from assistant.types import Answer, DocumentCard, IngestReport
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
     from assistant.lc_retriever import AssistantRetriever
     from assistant.retag import RetagReport
     from assistant.scope import Plan
+
+
+UPLOADS = "uploads"  # files added in the chat window, under RLA_HOME
 
 
 class Assistant:
@@ -139,19 +143,50 @@ class Assistant:
         return sorted(self.store.cards(), key=lambda c: c.file.lower())
 
     def remove(self, name: str) -> list[DocumentCard]:
-        """Remove the documents whose file name (or doc id prefix) is ``name``."""
-        base = Path(name).name
-        cards = self.store.cards_for_file(base) or [
-            c for c in self.store.cards() if len(name) >= 8 and c.doc_id.startswith(name)
-        ]
-        if not cards:
-            raise NotFoundError(f"{name}: no such document in the store (see `rla list`)")
+        """Remove the documents whose file name (or doc id prefix) is ``name``, with their
+        stored and uploaded copies.
+
+        A doc id prefix also names what an interrupted ingest left (chunks with no card, as
+        `rla check` reports them): those chunks go, and a stand-in card describes them."""
         with self._write_lock, store_write_lock(self.settings.home):
+            cards = self._named(name)
             for card in cards:
                 self.store.delete_document(card.doc_id)
                 for copy in self.settings.files_dir.glob(f"{card.doc_id}.*"):
                     copy.unlink(missing_ok=True)
+                self._forget_upload(card)
         return cards
+
+    def _named(self, name: str) -> list[DocumentCard]:
+        base = Path(name).name
+        cards = self.store.cards_for_file(base)
+        if cards:
+            return cards
+        if len(name) >= 8:
+            cards = [c for c in self.store.cards() if c.doc_id.startswith(name)]
+            if cards:
+                return cards
+            counts = self.store.chunk_counts()
+            orphans = sorted(d for d in self.store.orphan_doc_ids() if d.startswith(name))
+            if orphans:
+                return [DocumentCard(doc_id=d, file=f"(no card) {d[:12]}",
+                                     title="passages left by an interrupted ingest", pages=0,
+                                     chunks=counts.get(d, 0)) for d in orphans]
+        raise NotFoundError(f"{name}: no such document in the store (see `rla list`)")
+
+    def _forget_upload(self, card: DocumentCard) -> None:
+        """Delete the uploaded copy of a removed document (only if it is that document)."""
+        upload = self.settings.home / UPLOADS / card.file
+        if upload.is_file() and file_sha256(upload) == card.doc_id:
+            upload.unlink(missing_ok=True)
+
+    def repair(self) -> list[str]:
+        """Remove what interrupted ingests left (under the write lock, so a running ingest's
+        unfinished document is never mistaken for leftovers); the doc ids removed."""
+        from assistant.integrity import repair
+
+        with self._write_lock, store_write_lock(self.settings.home):
+            return repair(self.store)
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
@@ -172,6 +207,7 @@ class Assistant:
 
         ``filters`` (area, nation, theme, ...) and the areas or nations the question names
         narrow the search; the answer's ``filters`` and ``notes`` say how."""
+        question, query = clean_question(question), clean_question(query) if query else None
         k = k or self.settings.k
         t0 = time.perf_counter()
         listed = self.trainer_answer(question, filters)  # "examples of ...", "quotes on ..."
@@ -248,6 +284,7 @@ class Assistant:
     ) -> Iterator[Answer]:
         """Like ``ask``, but an answerer that writes (``RLA_LLM``) yields drafts as its
         sentences pass their checks; the last answer yielded is the final one."""
+        question, query = clean_question(question), clean_question(query) if query else None
         stream = getattr(self.answerer, "stream", None)
         from assistant.trainer import is_request
 

@@ -38,3 +38,13 @@ class NothingIngestedError(RlaError):
 
 class NotFoundError(RlaError):
     """A document named by the user is not in the store."""
+
+
+def user_message(err: BaseException) -> str:
+    """What a user is told about ``err``: an ``RlaError``'s own message, otherwise a short
+    description of an unexpected failure (the details go to the log, never a traceback)."""
+    if isinstance(err, RlaError):
+        return str(err)
+    detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+    what = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
+    return f"something went wrong that should not have ({what}); run with -v for details"

@@ -63,7 +63,11 @@ def store_problems(store: ChromaStore, files_dir: Path | None = None) -> list[st
     cards = store.cards()
     by_id = {c.doc_id: c for c in cards}
     for doc_id in sorted(set(counts) - set(by_id)):
-        problems.append(f"{counts[doc_id]} chunk(s) of document {doc_id[:12]} have no card")
+        problems.append(
+            f"{counts[doc_id]} chunk(s) of document {doc_id[:12]} have no card (an ingest "
+            "stopped half-way, or is still running; they are never searched or cited): remove "
+            f"them with `rla remove {doc_id[:12]}` or `rla check --repair`"
+        )
     for card in cards:
         have = counts.get(card.doc_id, 0)
         if have != card.chunks:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from assistant.core import Assistant
+from assistant.core import UPLOADS, Assistant
 from assistant.filters import Filters
 from assistant.followup import build_query
 from assistant.types import Citation, DocumentCard, IngestReport
@@ -129,10 +129,7 @@ def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
 
 def remove(assistant: Assistant, file_name: str) -> str:
     """Remove a document from the store, and its uploaded copy; a message saying what went."""
-    cards = assistant.remove(file_name)
-    upload = uploads_dir(assistant) / Path(file_name).name
-    if upload.is_file():
-        upload.unlink()
+    cards = assistant.remove(file_name)  # with its uploaded copy
     return "Removed " + ", ".join(f"{c.title} ({c.file}, {c.chunks} chunks)" for c in cards)
 
 
@@ -140,7 +137,7 @@ def remove(assistant: Assistant, file_name: str) -> str:
 
 
 def uploads_dir(assistant: Assistant) -> Path:
-    return assistant.settings.home / "uploads"
+    return assistant.settings.home / UPLOADS
 
 
 def safe_name(name: str) -> str:
