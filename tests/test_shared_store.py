@@ -267,3 +267,25 @@ def test_chunks_left_without_a_card_are_never_cited_and_can_be_removed(rla_home:
     state = json.loads(run(rla_home, "check", "--json").stdout)
     assert state["problems"] == []
     assert state["documents"] == 1
+
+
+def test_rla_remove_also_removes_the_uploaded_copy(rla_home: Path, embedder: Any) -> None:
+    from dataclasses import replace
+
+    from assistant.config import Settings
+    from assistant.core import Assistant
+    from ui.handlers import upload, uploads_dir
+
+    app = Assistant(replace(Settings.from_env({}), home=rla_home), embedder=embedder)
+    sent = rla_home.parent / "Larkspur brief.md"
+    sent.write_text(LARKSPUR, encoding="utf-8")
+    [outcome] = upload(app, [sent])
+    assert outcome.ok, outcome
+    kept = uploads_dir(app) / "Larkspur-brief.md"
+    assert kept.is_file()
+    out = run(rla_home, "remove", "Larkspur-brief.md")  # from another process
+    assert out.returncode == 0, out.stderr.decode()
+    assert not kept.exists()
+    assert not list(app.settings.files_dir.glob("*"))
+    assert app.documents() == []  # and this process sees the removal at once
+    app.store.close()
