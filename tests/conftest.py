@@ -170,3 +170,19 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+class AssistantRunner:
+    """Runs `rla` commands in-process against a real ``Assistant``, handed to the CLI in
+    click's context object (as ``CliContext``), so nothing needs patching."""
+
+    def __init__(self, assistant: Any) -> None:
+        from click.testing import CliRunner
+
+        self.assistant = assistant
+        self.runner = CliRunner()
+
+    def invoke(self, command: Any, args: list[str], **kwargs: Any) -> Any:
+        from assistant.cli.context import CliContext
+
+        return self.runner.invoke(command, args, obj=CliContext.of(self.assistant), **kwargs)

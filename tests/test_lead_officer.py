@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from conftest import AssistantRunner
 
 from assistant.citations import collapse, integrity_problems
 from assistant.cli import main
@@ -34,10 +34,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def cli(corpus_assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def cli(corpus_assistant: Assistant) -> AssistantRunner:
     """`rla` commands run against the session's store."""
-    monkeypatch.setattr("assistant.cli._assistant", lambda **_: corpus_assistant)
-    return CliRunner()
+    return AssistantRunner(corpus_assistant)
 
 
 def _files(answer: Any) -> set[str]:
@@ -89,7 +88,7 @@ def test_filters_narrow_both_searches(corpus_assistant: Assistant) -> None:
     assert {e.chunk.file for e in england.evidence} == {BRIEFING}
 
 
-def test_rla_areas_and_themes_json(cli: CliRunner) -> None:
+def test_rla_areas_and_themes_json(cli: AssistantRunner) -> None:
     out = cli.invoke(main, ["areas", "--json"])
     assert out.exit_code == 0, out.output
     areas = json.loads(out.output)["areas"]
@@ -103,7 +102,7 @@ def test_rla_areas_and_themes_json(cli: CliRunner) -> None:
 
 
 def test_compare_cells_quote_their_passages(
-    cli: CliRunner, corpus_assistant: Assistant, tmp_path: Path
+    cli: AssistantRunner, corpus_assistant: Assistant, tmp_path: Path
 ) -> None:
     csv_file = tmp_path / "m.csv"
     out = cli.invoke(main, [

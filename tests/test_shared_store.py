@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import SAMPLE_CORPUS, free_port
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import AssistantRunner
 from docx import Document as open_docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
@@ -43,9 +43,9 @@ TRAINING_QUOTES = (
 
 
 @pytest.fixture
-def cli(corpus_assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr("assistant.cli._assistant", lambda **_: corpus_assistant)
-    return CliRunner()
+def cli(corpus_assistant: Assistant) -> AssistantRunner:
+    """`rla` commands run against the session's store."""
+    return AssistantRunner(corpus_assistant)
 
 
 @cache
@@ -76,7 +76,7 @@ def _all_cited(handout: Handout) -> Sequence[Cited]:
 
 
 def test_neglect_examples_are_glasgow_and_west_lothian_on_their_pages(
-    corpus_assistant: Assistant, cli: CliRunner
+    corpus_assistant: Assistant, cli: AssistantRunner
 ) -> None:
     found = find_examples(corpus_assistant.catalog(), resolve(themes=["neglect"]))
     by_area = {e.area: e for e in found}
@@ -111,7 +111,9 @@ def test_every_example_quote_is_verbatim_and_on_its_page(corpus_assistant: Assis
             assert _on_page(cited), cited
 
 
-def test_examples_are_found_outside_appendix_4(corpus_assistant: Assistant, cli: CliRunner) -> None:
+def test_examples_are_found_outside_appendix_4(
+    corpus_assistant: Assistant, cli: AssistantRunner
+) -> None:
     found = [e for e in find_examples(corpus_assistant.catalog()) if not e.structured]
     transitions = next(e for e in found if "16-18 year olds" in e.what_changed.quote)
     assert transitions.attribution == "(focus group participant)"
@@ -127,7 +129,7 @@ def test_examples_are_found_outside_appendix_4(corpus_assistant: Assistant, cli:
 
 
 def test_training_quotes_are_found_whole_with_their_attribution(
-    corpus_assistant: Assistant, cli: CliRunner
+    corpus_assistant: Assistant, cli: AssistantRunner
 ) -> None:
     found = find_quotes(corpus_assistant,
                         "find quotes from committees on why training alone doesn't change practice")
@@ -191,7 +193,7 @@ def _docx_references(path: Path) -> tuple[list[str], list[str], list[str]]:
 
 
 def test_neglect_handout_in_markdown_and_word(corpus_assistant: Assistant, tmp_path: Path,
-                                              cli: CliRunner) -> None:
+                                              cli: AssistantRunner) -> None:
     handout = theme_handout(corpus_assistant, "neglect")
     titles = [s.title for s in handout.sections]
     assert titles == ["What it is", "Why it matters", "What reviews found", "Practice examples",

@@ -1,0 +1,113 @@
+"""Developers' commands: `rla eval` (quality on a question set) and `rla bench` (speed and
+memory against targets and the LangChain baseline)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from assistant.cli.context import CliContext, pass_cli
+
+
+@click.command("eval")
+@click.argument("questions", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--k", type=int, default=8, show_default=True, help="Passages per question.")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "keyword"]),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval mode to score (and to list per question).",
+)
+@click.option(
+    "--ablation/--no-ablation",
+    default=False,
+    help="Score hybrid, dense and keyword and the LangChain baseline in one table.",
+)
+@click.option(
+    "--corpus",
+    "corpus",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="PDFs (files or folders) the baseline is built from; default: the store's copies.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@pass_cli
+def eval_command(
+    cli: CliContext, questions: Path, k: int, mode: str, ablation: bool,
+    corpus: tuple[Path, ...], as_json: bool,
+) -> None:
+    """Score retrieval, citations and refusals on QUESTIONS (JSON lines) against the store.
+
+    Each line has "question" and "must_contain" (a phrase the right passage holds, or null
+    for a question the documents do not answer). See the README's "Quality and speed".
+    """
+    from assistant import evaluate
+
+    assistant = cli.assistant
+    items = evaluate.load_items(questions)
+    files = list(corpus) or [assistant.settings.files_dir]
+    report = evaluate.run_eval(
+        assistant,
+        items,
+        k=k,
+        modes=evaluate.modes_for(mode, ablation),
+        baseline_files=files if ablation else None,
+        questions_file=str(questions),
+    )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from assistant.eval_table import render
+
+        click.echo(render(report, per_question=mode))
+
+
+@click.command()
+@click.option("--scale", type=int, default=100_000, show_default=True,
+              help="Chunks in the synthetic store (replicated from the corpus; cached).")
+@click.option("--rounds", type=int, default=3, show_default=True,
+              help="Rounds of alternating ours / baseline / raw encode (median of ratios).")
+@click.option("--passes", type=int, default=3, show_default=True,
+              help="Passes over the question list when timing asks.")
+@click.option("--corpus", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Files or folders to ingest (default: ../shared/corpus/pdf of the repo).")
+@click.option("--metadata", "metadata_csv", type=click.Path(path_type=Path, exists=True),
+              help="Metadata CSV for the corpus (default: the corpus's metadata.csv).")
+@click.option("--questions", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Questions (JSON lines) to time (default: ../shared/eval/dev.jsonl).")
+@click.option("--cache-dir", type=click.Path(path_type=Path),
+              help="Where scaled stores are cached (RLA_BENCH_CACHE, ~/.cache/rla-bench).")
+@click.option("--no-encoders", is_flag=True, help="Skip the comparison of encoder options.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@pass_cli
+def bench(cli: CliContext, scale: int, rounds: int, passes: int, corpus: tuple[Path, ...],
+          metadata_csv: Path | None, questions: Path | None, cache_dir: Path | None,
+          no_encoders: bool, as_json: bool) -> None:
+    """Measure ingest, encoding and ask speed here, beside the LangChain baseline.
+
+    Prints each figure beside its target (PASS/MISS); progress goes to stderr.
+    """
+    from assistant import bench as bench_mod
+    from assistant import evaluate
+
+    shared = Path(__file__).resolve().parents[3] / "shared"
+    paths = list(corpus) or [shared / "corpus" / "pdf"]
+    if metadata_csv is None and not corpus and (shared / "corpus" / "metadata.csv").exists():
+        metadata_csv = shared / "corpus" / "metadata.csv"
+    items = evaluate.load_items(questions or shared / "eval" / "dev.jsonl")
+    results = bench_mod.run_bench(
+        corpus=paths, metadata=metadata_csv, items=items, scale=scale, rounds=rounds,
+        passes=passes, cache=cache_dir, encoders=not no_encoders,
+        say=lambda msg: click.echo(msg, err=True),
+    )
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        click.echo(bench_mod.render(results))
+
+
+
+COMMANDS = (eval_command, bench)
