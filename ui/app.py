@@ -5,17 +5,19 @@ this module does nothing. No ``from __future__ import annotations`` here: ``gr.a
 ``/ask`` function's return annotation as a real type to declare its two outputs.
 """
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from assistant.core import Assistant
 from assistant.errors import RlaError
 from assistant.offline import enforce_offline
-from ui import basket, guard, handlers, structure
+from ui import basket, guard, handlers, hosts, structure, tempdir
 from ui.assets import CSS, JS
 from ui.render import EMPTY_PANEL, Turn, escape_markdown, upload_report_html
+from ui.stored_files import StoredFiles
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -66,8 +68,10 @@ def _notices_stream(
     return wrapper
 
 
-def _forget_uploads(files: list[str]) -> None:
-    """Delete Gradio's temporary copies of uploaded files (and nothing outside its folder)."""
+def _forget_uploads(files: list[str], home: Path) -> None:
+    """Delete Gradio's temporary copies of uploaded files (and nothing outside its folder);
+    when that folder is the app's own (``ui.tempdir``), also whatever in it is stale, such as
+    an upload that was interrupted or never added."""
     from gradio.utils import get_upload_folder
 
     cache = Path(get_upload_folder()).resolve()
@@ -75,6 +79,11 @@ def _forget_uploads(files: list[str]) -> None:
         path = Path(name).resolve()
         if path.is_relative_to(cache) and path.is_file():
             path.unlink()
+            with contextlib.suppress(OSError):  # Gradio's <sha>/ folder, if now empty
+                if path.parent != cache:
+                    path.parent.rmdir()
+    if tempdir.owned_by(cache, home):
+        tempdir.sweep_stale(cache)
 
 
 def _private(name: str) -> dict[str, Any]:
@@ -120,8 +129,8 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
             outcomes = handlers.upload(
                 assistant, files, progress=lambda done, what: progress(done, desc=what)
             )
-        finally:  # the store keeps its own copy; leave no reports in Gradio's temp folder
-            _forget_uploads(files)
+        finally:  # the store keeps its own copy; leave no reports in the temp folder
+            _forget_uploads(files, assistant.settings.home)
         return (upload_report_html(outcomes), None, *library())
 
     def remove(file_name: str | None) -> tuple[Any, ...]:
@@ -214,33 +223,65 @@ def launch(
 ) -> "gr.Blocks":
     """Serve the app (no share link, no analytics); ``block=False`` returns once it listens.
 
-    Any host but loopback needs ``RLA_AUTH`` (see ``ui.guard``)."""
+    Any host but loopback needs ``RLA_AUTH`` (see ``ui.guard``). Requests for another host
+    name are refused (``ui.hosts``), stored documents are served by ``ui.stored_files`` (not
+    by Gradio), and Gradio's temporary files go to a folder of the app's own
+    (``ui.tempdir``)."""
     enforce_offline()
     security = guard.launch_security(assistant, host)  # before anything binds or loads
     guard.listen_for_audit(assistant)
     if not assistant.is_empty():
         assistant.warm_up()
-    files = assistant.settings.files_dir
-    files.mkdir(parents=True, exist_ok=True)
-    app = build_app(assistant)
-    app.queue(default_concurrency_limit=guard.CONCURRENCY)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        inbrowser=False,
-        prevent_thread_lock=not block,
-        quiet=quiet,
-        allowed_paths=[str(files.resolve())],
-        max_file_size=f"{int(assistant.settings.max_file_mb)}mb",
-        footer_links=["api"],
-        run_history=False,
-        enable_monitoring=False,
-        mcp_server=False,
-        ssr_mode=False,
-        pwa=False,
-        css=CSS,
-        js=JS,
-        **security,
-    )
+    assistant.settings.files_dir.mkdir(parents=True, exist_ok=True)
+    temp = tempdir.claim(assistant.settings.home)  # before Gradio makes any component
+    try:
+        app = build_app(assistant)
+        app.queue(default_concurrency_limit=guard.CONCURRENCY)
+        guard.trust_proxies()
+        app.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            inbrowser=False,
+            prevent_thread_lock=not block,
+            quiet=quiet,
+            app_kwargs=_app_kwargs(assistant, host, port, temp, login=bool(security)),
+            max_file_size=f"{int(assistant.settings.max_file_mb)}mb",
+            footer_links=["api"],
+            run_history=False,
+            enable_monitoring=False,
+            mcp_server=False,
+            ssr_mode=False,
+            pwa=False,
+            css=CSS,
+            js=JS,
+            **security,
+        )
+    except BaseException:
+        temp.close()
+        raise
     return app
+
+
+def _app_kwargs(
+    assistant: Assistant, host: str, port: int, temp: tempdir.TempDir, *, login: bool
+) -> dict[str, Any]:
+    """What Gradio passes on to its FastAPI app: our middleware (inside Gradio's own CORS
+    and compression), and removing the temp folder when the server stops."""
+    from starlette.middleware import Middleware
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            temp.close()
+
+    return {
+        "middleware": [
+            Middleware(hosts.HostCheck, rule=hosts.host_rule(host, port)),
+            Middleware(guard.ClientAddress),
+            Middleware(StoredFiles, assistant=assistant, login=login),
+        ],
+        "lifespan": lifespan,
+    }

@@ -4,18 +4,29 @@ and how many questions run at once.
 - The app binds 127.0.0.1 by default. Binding any other address (``--host 0.0.0.0``, a LAN
   address) without ``RLA_AUTH`` is refused: reviews would be open to the network.
 - ``RLA_AUTH`` names a file of ``user:password-hash`` lines (``rla add-user``); with it, every
-  page, API call and file needs a login (Gradio's own session cookie).
+  page, API call and file needs a login (Gradio's own session cookie). Wrong passwords are
+  slowed per (user, client address) by ``assistant.auth.LoginThrottle``; an attempt inside its
+  wait gets ``429`` with ``Retry-After``.
+- Gradio calls the login check with the user name and password only, so ``ClientAddress``
+  (ASGI middleware) records each request's client address for it to read.
+- The client address is the connecting one. ``X-Forwarded-For`` is believed only from the
+  proxies listed in ``RLA_TRUSTED_PROXIES`` (comma-separated addresses or networks; none by
+  default, so a local process cannot pick its own address): uvicorn's ``FORWARDED_ALLOW_IPS``
+  is set from it before the server starts.
 - ``RLA_AUDIT_LOG`` (off by default) records each answer with the logged-in user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextvars
+import math
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 from assistant.audit import audit_log
-from assistant.auth import checker, is_loopback, load_users
+from assistant.auth import TooManyAttempts, checker, is_loopback, load_users
 from assistant.core import Assistant
 from assistant.errors import SettingsError
 from assistant.types import Answer
@@ -24,6 +35,14 @@ from assistant.types import Answer
 # workers only queue inside; a few keep store reads and rendering overlapping with it.
 CONCURRENCY = 4
 AUTH_MESSAGE = "Review Learning Assistant: sign in with the account your administrator set up."
+TRUSTED_PROXIES_ENV = "RLA_TRUSTED_PROXIES"
+# The address of the request being handled, for the login check (set by ``ClientAddress``).
+CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("rla_client_address", default="")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def launch_security(assistant: Assistant, host: str) -> dict[str, Any]:
@@ -41,18 +60,52 @@ def launch_security(assistant: Assistant, host: str) -> dict[str, Any]:
             )
         return {}
     check = checker(load_users(Path(auth_file).expanduser()))
-    return {"auth": _threaded(check), "auth_message": AUTH_MESSAGE}
+    return {"auth": login_check(check), "auth_message": AUTH_MESSAGE}
 
 
-def _threaded(check: Callable[[str, str], bool]) -> Callable[[str, str], Awaitable[bool]]:
-    """Gradio calls the check on its event loop: hash in a thread so the app keeps serving."""
+def login_check(
+    check: Callable[[str, str, str], bool],
+) -> Callable[[str, str], Awaitable[bool]]:
+    """The ``auth`` callable for Gradio: the check with the request's client address, hashed
+    in a thread (Gradio awaits it on its event loop); a throttled attempt is a 429."""
 
     async def run(user: str, password: str) -> bool:
         import anyio.to_thread
+        from fastapi import HTTPException
 
-        return bool(await anyio.to_thread.run_sync(check, user, password))
+        try:
+            return bool(await anyio.to_thread.run_sync(check, user, password, CLIENT.get()))
+        except TooManyAttempts as err:
+            raise HTTPException(status_code=429, detail=str(err),
+                                headers={"Retry-After": str(math.ceil(err.wait_s))}) from None
 
     return run
+
+
+class ClientAddress:
+    """ASGI middleware: make each request's client address readable through ``CLIENT``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client") if scope["type"] in ("http", "websocket") else None
+        token = CLIENT.set(str(client[0]) if client else "")
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CLIENT.reset(token)
+
+
+def trust_proxies() -> None:
+    """Tell uvicorn (through ``FORWARDED_ALLOW_IPS``, read when Gradio starts it) whose
+    ``X-Forwarded-For`` to believe: ``RLA_TRUSTED_PROXIES``, else nobody's. An explicit
+    ``FORWARDED_ALLOW_IPS`` is kept when ``RLA_TRUSTED_PROXIES`` is not set."""
+    trusted = os.environ.get(TRUSTED_PROXIES_ENV)
+    if trusted is not None:
+        os.environ["FORWARDED_ALLOW_IPS"] = trusted
+    else:
+        os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
 
 
 def current_user() -> str:

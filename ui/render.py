@@ -192,12 +192,14 @@ def _source_card(turn: int, group: Sequence[Citation], file_url: FileUrl) -> str
         meta.append(e(first.section))
     meta.append(f'<span class="rla-file">{e(first.file)}</span>')
     url = file_url(first)
-    if url:
+    if url:  # served by ui.stored_files: a PDF as itself, anything else as plain text
         is_pdf = first.file.lower().endswith(".pdf")
         href = f"{url}#page={first.page_start}" if is_pdf else url
         label = f"Open the PDF at page {first.page_start}" if is_pdf else "Open the document"
+        hint = "" if is_pdf else ' title="Its text as the assistant read it, as plain text"'
         meta.append(
-            f'<a class="rla-open" href="{e(href)}" target="_blank" rel="noopener">{label} ↗</a>'
+            f'<a class="rla-open" href="{e(href)}" target="_blank" rel="noopener noreferrer"'
+            f"{hint}>{label} ↗</a>"
         )
     also = sorted({a for c in group for a in c.also_at})
     also_html = (
