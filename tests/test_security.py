@@ -269,6 +269,73 @@ def test_document_text_is_never_rendered_as_markup_or_fetched(secured: Assistant
         assert 'src="https://evil' not in rendered and "href=\"https://evil" not in rendered
 
 
+HOSTILE_REVIEW = (
+    "# Review of <b>sleep</b> practice <script>alert(1)</script>\n\n"
+    "## Findings <img src=x onerror=alert(2)>\n\n"
+    "Health visitors recorded <img src=x onerror=alert(3)> that the baby slept in an unsafe "
+    "cot <script>alert(4)</script> at every visit to the family home in Perth. "
+    + "The family were offered a new cot by the health visitor in the second month. " * 3
+)
+
+
+def _rendered(markdown: str) -> str:
+    """The handout as a Markdown viewer that lets raw HTML through would show it."""
+    from markdown_it import MarkdownIt
+
+    return str(MarkdownIt("commonmark", {"html": True}).render(markdown))
+
+
+def _visible(rendered: str) -> str:
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
+
+
+def test_a_handout_in_markdown_shows_document_html_as_text(
+    tmp_path: Path, embedder: Any
+) -> None:
+    from assistant.handout import answer_handout
+    from assistant.handout_md import to_markdown, write
+
+    source = tmp_path / "hostile-review.md"
+    source.write_text(HOSTILE_REVIEW, encoding="utf-8")
+    store = Assistant(replace(Settings.from_env({}), home=tmp_path / "home"), embedder=embedder)
+    assert len(store.ingest([source]).ingested) == 1
+    answer = store.ask("Where did the baby sleep <script>alert(5)</script> at the visits?")
+    assert answer.grounded and "<script>alert(4)</script>" in answer.citations[0].quote
+    markdown = write(answer_handout(answer), tmp_path / "answer.md").read_text()
+    assert markdown == to_markdown(answer_handout(answer))
+    rendered = _rendered(markdown)
+    assert not re.search(r"<(script|img|b)\b", rendered), rendered  # nothing live
+    shown = _visible(rendered)
+    for literal in (answer.citations[0].quote, "<script>alert(5)</script>",
+                    "Review of <b>sleep</b> practice <script>alert(1)</script>",
+                    "Findings <img src=x onerror=alert(2)>"):
+        assert literal in shown, literal  # shown as the document (or question) has it
+
+
+def test_every_part_of_a_markdown_handout_is_escaped() -> None:
+    from assistant.handout import ExampleBlock, Handout, Section, Statement
+    from assistant.handout_md import to_markdown
+    from assistant.passages import Cited
+
+    evil = "<img src=x onerror=alert(1)> ![t](http://127.0.0.1:9/t.png) [go](http://127.0.0.1:9)"
+    cited = Cited(f"A quote {evil} & so on &amp; more.", f"Title {evil}", f"file{evil}.md",
+                  f"Section {evil}", 3, 4, ("c1",))
+    handout = Handout(
+        f"Handout {evil}", (f"Intro {evil}",),
+        (Section(f"Found {evil}", (Statement(cited, label=f"Why {evil}",
+                                             attribution=f"A manager {evil}"),
+                                   ExampleBlock(f"Example {evil}", (Statement(cited),)))),
+         Section(f"Questions {evil}", questions=(f"Ask {evil}?",)),
+         Section(f"Empty {evil}", empty_note=f"Nothing {evil}")),
+    )
+    rendered = _rendered(to_markdown(handout))
+    assert not re.search(r"<(img|a|script)\b", rendered), rendered  # no tag, link or image
+    shown = _visible(rendered)
+    assert shown.count(evil) >= 12 and "A quote" in shown and "& so on &amp; more." in shown
+
+
 def test_the_app_sends_no_share_link_or_analytics(secured: Assistant) -> None:
     from ui.app import build_app
 
