@@ -177,3 +177,28 @@ def test_logins_over_http_are_throttled_per_client_address(guarded: str) -> None
     # And after the wait the password works from the guessing address too: no lock-out.
     time.sleep(float(inside.headers["retry-after"]))
     assert _login(guarded, PASSWORD).status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(
+    tmp_path: Path, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With RLA_TRUSTED_PROXIES naming the reverse proxy (here: loopback), the address it
+    forwards is the client: the guesser is slowed, the real user behind the same proxy is not."""
+    from ui.app import launch
+
+    monkeypatch.setenv("RLA_TRUSTED_PROXIES", "127.0.0.1")
+    auth = tmp_path / "users"
+    set_user(auth, "alice", PASSWORD)
+    settings = replace(Settings.from_env({}), home=tmp_path / "home", auth_file=str(auth))
+    app = launch(Assistant(settings, embedder=embedder), port=free_port(), block=False,
+                 quiet=True)
+    url = (app.local_url or "").rstrip("/")
+    guesser, user = {"X-Forwarded-For": "192.0.2.10"}, {"X-Forwarded-For": "192.0.2.20"}
+    try:
+        statuses = [_login(url, "guess", headers=guesser).status_code
+                    for _ in range(FREE_FAILURES + 1)]
+        assert statuses == [400] * FREE_FAILURES + [429]
+        assert _login(url, PASSWORD, headers=guesser).status_code == 429
+        assert _login(url, PASSWORD, headers=user).status_code == 200
+    finally:
+        app.close()

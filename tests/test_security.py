@@ -115,6 +115,9 @@ def test_a_request_without_credentials_is_refused(served: str, secured: Assistan
     with httpx.Client(trust_env=False, timeout=30) as http:
         for path in ("/config", "/gradio_api/info", f"/gradio_api/file={stored}"):
             assert http.get(served + path).status_code == 401, path
+        refused = http.get(served + f"/gradio_api/file={stored}")
+        assert refused.headers["x-content-type-options"] == "nosniff"
+        assert "Hostile guidance" not in refused.text  # nothing of the document
         call = http.post(served + "/gradio_api/call/ask", json={"data": [QUESTION]})
         assert call.status_code == 401
         upload = http.post(served + "/gradio_api/upload", files={"files": ("a.md", b"x")})
@@ -126,7 +129,10 @@ def test_a_request_without_credentials_is_refused(served: str, secured: Assistan
         ok = http.post(served + "/login", data={"username": "alice", "password": PASSWORD})
         assert ok.status_code == 200
         assert http.get(served + "/config").status_code == 200
-        assert http.get(served + f"/gradio_api/file={stored}").status_code == 200
+        opened = http.get(served + f"/gradio_api/file={stored}")
+        assert opened.status_code == 200
+        assert opened.headers["content-type"] == "text/plain; charset=utf-8"
+        assert opened.headers["content-security-policy"].startswith("sandbox;")
         event = http.post(served + "/gradio_api/call/ask", json={"data": [QUESTION]}).json()
         result = http.get(served + f"/gradio_api/call/ask/{event['event_id']}").text
         assert "event: complete" in result and "[1]" in result

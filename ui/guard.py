@@ -11,8 +11,8 @@ and how many questions run at once.
   (ASGI middleware) records each request's client address for it to read.
 - The client address is the connecting one. ``X-Forwarded-For`` is believed only from the
   proxies listed in ``RLA_TRUSTED_PROXIES`` (comma-separated addresses or networks; none by
-  default, so a local process cannot pick its own address): uvicorn's ``FORWARDED_ALLOW_IPS``
-  is set from it before the server starts.
+  default, so a local process cannot pick its own address); uvicorn's ``FORWARDED_ALLOW_IPS``
+  is set from it (replaced) before the server starts.
 - ``RLA_AUDIT_LOG`` (off by default) records each answer with the logged-in user.
 """
 
@@ -98,14 +98,10 @@ class ClientAddress:
 
 
 def trust_proxies() -> None:
-    """Tell uvicorn (through ``FORWARDED_ALLOW_IPS``, read when Gradio starts it) whose
-    ``X-Forwarded-For`` to believe: ``RLA_TRUSTED_PROXIES``, else nobody's. An explicit
-    ``FORWARDED_ALLOW_IPS`` is kept when ``RLA_TRUSTED_PROXIES`` is not set."""
-    trusted = os.environ.get(TRUSTED_PROXIES_ENV)
-    if trusted is not None:
-        os.environ["FORWARDED_ALLOW_IPS"] = trusted
-    else:
-        os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+    """Tell uvicorn whose ``X-Forwarded-For`` to believe: the addresses or networks in
+    ``RLA_TRUSTED_PROXIES``, else nobody's. It reads ``FORWARDED_ALLOW_IPS`` when Gradio
+    starts it, so that is set here, replacing any value it had."""
+    os.environ["FORWARDED_ALLOW_IPS"] = os.environ.get(TRUSTED_PROXIES_ENV, "").strip()
 
 
 def current_user() -> str:
