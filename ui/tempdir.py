@@ -41,12 +41,15 @@ class TempDir:
         sweep_stale(self.path, older_than_s)
 
     def close(self) -> None:
-        """Remove the folder and its lock (the app has stopped)."""
+        """Remove the folder and its lock (the app has stopped); once only."""
+        if self.fd < 0:
+            return
         shutil.rmtree(self.path, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.path.with_name(self.path.name + LOCK_SUFFIX).unlink()
+        fd, self.fd = self.fd, -1
         with contextlib.suppress(OSError):
-            os.close(self.fd)
+            os.close(fd)
 
 
 def claim(home: Path) -> TempDir:
