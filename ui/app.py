@@ -7,17 +7,20 @@ this module does nothing. No ``from __future__ import annotations`` here: ``gr.a
 
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from assistant.core import Assistant
-from assistant.errors import RlaError
+from assistant.errors import user_message
 from assistant.offline import enforce_offline
 from ui import basket, guard, handlers, hosts, structure, tempdir
 from ui.assets import CSS, JS
 from ui.render import EMPTY_PANEL, Turn, escape_markdown, upload_report_html
 from ui.stored_files import StoredFiles
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -39,15 +42,19 @@ R = TypeVar("R")
 
 
 def _notices(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn an ``RlaError`` into a Gradio error notice (its message, no traceback)."""
+    """Turn any failure into a Gradio error notice: an ``RlaError``'s message, or a short
+    description of an unexpected one (logged in full), never an empty error or a traceback."""
     import gradio as gr
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except RlaError as err:
-            raise gr.Error(str(err)) from err
+        except gr.Error:
+            raise
+        except Exception as err:  # never an empty error: say what went wrong
+            _log.info("the failure in full:", exc_info=True)
+            raise gr.Error(user_message(err)) from err
 
     return wrapper
 
@@ -62,8 +69,11 @@ def _notices_stream(
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[tuple[Any, ...]]:
         try:
             yield from fn(*args, **kwargs)
-        except RlaError as err:
-            raise gr.Error(str(err)) from err
+        except gr.Error:
+            raise
+        except Exception as err:
+            _log.info("the failure in full:", exc_info=True)
+            raise gr.Error(user_message(err)) from err
 
     return wrapper
 
