@@ -1,10 +1,9 @@
 """The Chroma store: chunk vectors plus one "card" per ingested document.
 
-Embedded (``PersistentClient``) by default, a Chroma server when a URL is given. Both
-collections record the embedding model and dimension they were built with and refuse to open
-under another. Chroma's own embedding function is never used: collections are opened with
-``embedding_function=None`` and every write and query passes its vectors explicitly, so Chroma
-never instantiates its default ONNX model (which would try to download it).
+Embedded (``PersistentClient``) by default, a Chroma server when a URL is given (opened by
+``vectorstore.chroma_client``, which checks the model the collections were built with). A
+document's chunks count only once its card is written: searches and reads leave out chunks
+without a card (an ingest that stopped half-way, or one still writing).
 """
 
 from __future__ import annotations
@@ -19,14 +18,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
 
-from assistant.errors import SettingsError, StoreMismatchError
 from assistant.types import Chunk, DocumentCard
+from vectorstore.chroma_client import ENCODER_KEY, make_client, open_collection
 from vectorstore.freshness import Gate, Generation
+from vectorstore.where import without_docs
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -35,10 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PAGE = 1000  # rows per paged ``get``
-_MODEL_KEY = "rla_embedding_model"
-_DIM_KEY = "rla_dim"
 REVISION_TTL_S = 1.0
-_ENCODER_KEY = "rla_encoder"  # how the vectors were computed ("torch-fp32", "torch-bf16")
 LEGACY_ENCODER = "torch-fp32"  # what made the vectors of a collection that records none
 
 
@@ -74,52 +70,14 @@ class ChromaStore:
 
     # -- opening ----------------------------------------------------------------------------
 
-    def _make_client(self) -> ClientAPI:
-        import chromadb
-        from chromadb.config import Settings
-
-        if not self.url:
-            self.path.mkdir(parents=True, exist_ok=True)
-            settings = Settings(anonymized_telemetry=False, allow_reset=False)
-            return chromadb.PersistentClient(path=str(self.path), settings=settings)
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SettingsError(
-                f"The Chroma URL {self.url!r} is not usable; give one like http://127.0.0.1:8000."
-            )
-        ssl = parts.scheme == "https"
-        port = parts.port or (443 if ssl else 8000)
-        settings = Settings(anonymized_telemetry=False)
-        try:
-            return chromadb.HttpClient(host=parts.hostname, port=port, ssl=ssl, settings=settings)
-        except Exception as exc:  # chromadb raises assorted errors for an unreachable server
-            raise SettingsError(f"Cannot reach the Chroma server at {self.url}: {exc}") from exc
-
     def _open(self, client: ClientAPI, name: str) -> Collection:
-        metadata = {"hnsw:space": "cosine", _MODEL_KEY: self.model_name, _DIM_KEY: self.dim}
-        if self.encoder:
-            metadata[_ENCODER_KEY] = self.encoder
-        col = client.get_or_create_collection(
-            name,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata=metadata,
-            embedding_function=None,  # never Chroma's default (ONNX, downloaded on first use)
-        )
-        found = col.metadata or {}
-        model, dim = found.get(_MODEL_KEY, "unknown"), found.get(_DIM_KEY, "unknown")
-        if model != self.model_name or dim != self.dim:
-            at = self.url or self.path
-            raise StoreMismatchError(
-                f"The store at {at} was built with model {model} (dim {dim}); this version uses "
-                f"{self.model_name} (dim {self.dim}). Rebuild it: remove {at} "
-                "(or run `rla reset`) and ingest your documents again."
-            )
-        return col
+        return open_collection(client, name, model_name=self.model_name, dim=self.dim,
+                               encoder=self.encoder, where=self.url or str(self.path))
 
     def _collections(self) -> tuple[Collection, Collection]:
         with self._lock:
             if self._chunks is None or self._cards is None:
-                self._client = client = self._client or self._make_client()
+                self._client = client = self._client or make_client(self.path, self.url)
                 self._max_batch = max(1, int(client.get_max_batch_size()))
                 chunks = self._open(client, self.collection_name)
                 self._cards = self._open(client, self.collection_name + "_docs")
@@ -152,7 +110,7 @@ class ChromaStore:
     def recorded_encoder(self) -> str:
         """The encoder the chunk collection records (queries must use the same one)."""
         with self._use() as (chunks, _):
-            return str((chunks.metadata or {}).get(_ENCODER_KEY) or LEGACY_ENCODER)
+            return str((chunks.metadata or {}).get(ENCODER_KEY) or LEGACY_ENCODER)
 
     def close(self) -> None:
         """Release the client (an embedded store's files can then be removed)."""
@@ -319,7 +277,7 @@ class ChromaStore:
         carded = self.carded_doc_ids()
         excluded: set[str] = set()
         for _ in range(3):  # a few orphans in the way: search again without them
-            scope = _without_docs(where, excluded)
+            scope = without_docs(where, excluded)
             hits = self._query(vector, n, scope)
             strays = {c.doc_id for c, _ in hits} - carded
             if not strays:
@@ -411,8 +369,7 @@ class ChromaStore:
         with self._use() as (chunks, _):
             rows = list(self._paged(chunks))
         out = [
-            Chunk.from_record(cid, doc, meta)
-            for cid, doc, meta in rows
+            Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows
             if meta and str(meta.get("doc_id")) in carded
         ]
         return sorted(out, key=lambda c: (c.doc_id, c.index, c.chunk_id))
@@ -456,10 +413,3 @@ class ChromaStore:
         self._revision_cache = (now, value, carded)
         return value, carded
 
-
-def _without_docs(where: dict[str, Any] | None, doc_ids: set[str]) -> dict[str, Any] | None:
-    """``where`` narrowed to leave out the documents ``doc_ids``."""
-    if not doc_ids:
-        return where
-    exclude: dict[str, Any] = {"doc_id": {"$nin": sorted(doc_ids)}}
-    return {"$and": [where, exclude]} if where else exclude
