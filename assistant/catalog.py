@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from assistant.filters import Filters, where_matches
+from assistant.filters import Filters
 from assistant.types import Chunk, DocumentCard
 from ingest.areas import default_gazetteer
 from ingest.areatag import default_places
 from ingest.themes import Taxonomy, default_taxonomy
+from vectorstore.where import where_matches
 
 
 def meta_list(chunk: Chunk, key: str) -> list[str]:

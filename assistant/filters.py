@@ -1,14 +1,14 @@
 """Filters on passages: area, nation, theme, document type, publication years.
 
-``Filters`` turns into a Chroma ``where`` (over the flat ``m_`` chunk metadata) and
-``where_matches`` applies the same ``where`` to a keyword hit, so both searches see the same
-passages. Names are resolved the way a person types them: "Glasgow", "NHS Grampian", "Fife CPC"
-through the gazetteer, "domestic abuse" or "CSE" through the theme taxonomy.
+``Filters`` turns into a Chroma ``where`` (over the flat ``m_`` chunk metadata), which
+``vectorstore.where`` also applies to keyword hits, so both searches see the same passages.
+Names are resolved the way a person types them: "Glasgow", "NHS Grampian", "Fife CPC" through
+the gazetteer, "domestic abuse" or "CSE" through the theme taxonomy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from assistant.errors import RlaError
 from assistant.types import META_PREFIX
 from ingest.areas import NATIONS, Area, Gazetteer, default_gazetteer
 from ingest.themes import Taxonomy, default_taxonomy
+from vectorstore.where import all_of, any_of
 
 
 class FilterError(RlaError):
@@ -41,20 +42,18 @@ class Filters:
         m = META_PREFIX
         parts: list[dict[str, Any]] = []
         if self.areas:
-            parts.append(_any([{f"{m}area_keys": {"$contains": a}} for a in self.areas]))
+            parts.append(any_of([{f"{m}area_keys": {"$contains": a}} for a in self.areas]))
         if self.nations:
             parts.append({f"{m}nation": {"$in": list(self.nations)}})
         if self.themes:
-            parts.append(_any([{f"{m}themes": {"$contains": t}} for t in self.themes]))
+            parts.append(any_of([{f"{m}themes": {"$contains": t}} for t in self.themes]))
         if self.doc_type:
             parts.append({f"{m}doc_type": self.doc_type})
         if self.year_from is not None:
             parts.append({f"{m}year": {"$gte": self.year_from}})
         if self.year_to is not None:
             parts.append({f"{m}year": {"$lte": self.year_to}})
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else {"$and": parts}
+        return all_of(*parts)
 
     def merged(self, other: Filters) -> Filters:
         return Filters(
@@ -96,10 +95,6 @@ class Filters:
         if self.year_from is not None or self.year_to is not None:
             bits.append(f"published {self.year_from or '…'} to {self.year_to or '…'}")
         return "; ".join(bits)
-
-
-def _any(conditions: list[dict[str, Any]]) -> dict[str, Any]:
-    return conditions[0] if len(conditions) == 1 else {"$or": conditions}
 
 
 def find_area(name: str, gazetteer: Gazetteer | None = None) -> Area | None:
@@ -169,44 +164,3 @@ def question_filters(question: str, gazetteer: Gazetteer | None = None) -> Filte
     nations = tuple(dict.fromkeys(m.area.name for m in mentions if m.area.is_nation))
     said = tuple(dict.fromkeys(m.text for m in mentions))
     return Filters(areas=areas, nations=nations, from_question=said)
-
-
-def where_matches(meta: Mapping[str, Any], where: Mapping[str, Any] | None) -> bool:
-    """Chroma's ``where`` semantics over one flat metadata mapping (for keyword hits)."""
-    if not where:
-        return True
-    for key, want in where.items():
-        if key == "$and":
-            if not all(where_matches(meta, w) for w in want):
-                return False
-        elif key == "$or":
-            if not any(where_matches(meta, w) for w in want):
-                return False
-        elif isinstance(want, Mapping):
-            if not all(_test(meta.get(key), op, arg) for op, arg in want.items()):
-                return False
-        elif meta.get(key) != want:
-            return False
-    return True
-
-
-def _test(value: Any, op: str, arg: Any) -> bool:
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if op == "$eq":
-        return bool(value == arg)
-    if op == "$ne":
-        return bool(value != arg)
-    if op in ("$gt", "$gte", "$lt", "$lte"):
-        if not number:
-            return False
-        return bool({"$gt": value > arg, "$gte": value >= arg, "$lt": value < arg,
-                     "$lte": value <= arg}[op])
-    if op == "$in":
-        return bool(value in arg)
-    if op == "$nin":
-        return bool(value not in arg)
-    if op == "$contains":
-        return bool(arg in value) if isinstance(value, list) else bool(value == arg)
-    if op == "$not_contains":
-        return not _test(value, "$contains", arg)
-    raise ValueError(f"unsupported where operator {op}")

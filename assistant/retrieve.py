@@ -19,6 +19,7 @@ from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import Embedder
 from vectorstore.fusion import reciprocal_rank_fusion
 from vectorstore.keyword import KeywordIndex
+from vectorstore.where import where_matches
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
@@ -154,6 +155,4 @@ def _keep_leaders(
 
 def _matches(chunk: Chunk, where: dict[str, Any] | None) -> bool:
     """Apply a Chroma-style ``where`` to a keyword hit ($and, $or, comparisons, $contains)."""
-    from assistant.filters import where_matches
-
     return where_matches(chunk.to_metadata(), where)

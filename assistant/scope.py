@@ -16,6 +16,7 @@ from assistant.catalog import Catalog, summary_lines
 from assistant.filters import Filters, question_filters
 from assistant.structured import areas_answer, overview_answer, trend_answer
 from assistant.types import Answer
+from vectorstore.where import all_of
 
 UNTAGGED = (
     "This store was built before areas and themes were tagged, so the filters cannot be "
@@ -34,13 +35,6 @@ class Plan:
         """``answer`` with the filters it ran under and the notes that say so."""
         return replace(answer, filters=self.filters.to_dict(),
                        notes=(*self.notes, *answer.notes))
-
-
-def _and(*wheres: dict[str, Any] | None) -> dict[str, Any] | None:
-    parts = [w for w in wheres if w]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 def _nothing_about(question: str, names: list[str], catalog: Catalog) -> Answer:
@@ -73,14 +67,14 @@ def plan_question(
         refusal = Answer(question=question, text=text, citations=(), evidence=(),
                          backend="extractive", grounded=False, searched_query=question)
         usable = replace(chosen, doc_type=None)
-        plan = Plan(_and(where, usable.where()), chosen)
+        plan = Plan(all_of(where, usable.where()), chosen)
         return replace(plan, answer=plan.finish(refusal))
     named = [a for a in asked.areas if a not in chosen.areas]
     missing = [a for a in named if a not in catalog.covered_area_keys]
     if not chosen.nations:
         missing += [n for n in asked.nations if n not in catalog.nations]
     if missing:
-        plan = Plan(_and(where, chosen.where()), chosen.merged(asked))
+        plan = Plan(all_of(where, chosen.where()), chosen.merged(asked))
         return replace(plan, answer=plan.finish(_nothing_about(question, missing, catalog)))
     read = Filters(areas=tuple(named), nations=() if chosen.nations else asked.nations,
                    from_question=asked.from_question)
@@ -92,7 +86,7 @@ def plan_question(
         )
     if chosen:
         notes.append(f"Filters: {chosen.describe(catalog.taxonomy)}.")
-    plan = Plan(_and(where, chosen.where(), read.where()), effective, tuple(notes))
+    plan = Plan(all_of(where, chosen.where(), read.where()), effective, tuple(notes))
     structured = (
         trend_answer(question, catalog, effective)
         or areas_answer(question, catalog, effective)
