@@ -19,11 +19,12 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.filters import Filters, where_matches
+from assistant.filters import Filters
 from assistant.passages import Block, Cited, DocText, documents
 from assistant.speech import Speech, speech_in
 from ingest.areatag import stage_of
 from ingest.themes import Taxonomy, not_content, tag_passage
+from vectorstore.where import where_matches
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.filters import Filters, where_matches
+from assistant.filters import Filters
 from assistant.passages import Cited, documents, section_label
 from assistant.speech import speech_in
 from assistant.types import Chunk
+from vectorstore.where import where_matches
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog
