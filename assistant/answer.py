@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.answering.question import Question
 from assistant.citations import Quote, answer_text, build_citations, collapse
 from assistant.retrieve import Retrieval
 from assistant.types import Answer, Chunk, Evidence
-from ingest.areas import Area, default_gazetteer
+from ingest.areas import Area
 from ingest.sentences import sentence_spans
 from vectorstore.keyword import tokenize
 
 NOT_COVERED = "The indexed documents do not cover this question."
-_LIST_WORDS = re.compile(
-    r"\b(list|examples?|which (areas|committees|themes)|what (are|were) the|themes|ways)\b", re.I
-)
-_QUANTITY = re.compile(
-    r"\b(how (many|much|often|prominent|common)|what (proportion|percentage|share|number))\b", re.I
-)
 _FIGURE = re.compile(r"\d")
 _ANSWER_TYPE = frozenset(
     tokenize(
@@ -44,13 +39,18 @@ _FRAMING = frozenset(
 )
 _NOT_CONTENT = re.compile(r"^\s*(contents|references|bibliography|acknowledg\w*)\s*$", re.I)
 _LONG = 40  # tokens: longer sentences have their lexical score damped
-_CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+)*")
 
 
 class Answerer(Protocol):
+    """Writes the answer from a search: by quoting (extractive) or a checked LLM."""
+
     backend: str
 
-    def answer(self, question: str, retrieval: Retrieval) -> Answer: ...
+    def answer(self, question: Question, retrieval: Retrieval) -> Answer: ...
+
+    def stream(self, question: Question, retrieval: Retrieval) -> Iterator[Answer]:
+        """Drafts, then the final answer (the last one yielded)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -127,20 +127,20 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.max_passages = max_passages
 
-    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+    def stream(self, question: Question, retrieval: Retrieval) -> Iterator[Answer]:
+        """Quoting writes no drafts: the answer, once."""
+        yield self.answer(question, retrieval)
+
+    def answer(self, question: Question, retrieval: Retrieval) -> Answer:
         evidence = retrieval.evidence
-        words = question if retrieval.query == question else f"{question} {retrieval.query}"
-        terms = list(dict.fromkeys(tokenize(words)))
-        places = [m.area for m in default_gazetteer().find(words)]
-        # a nation is matched by the documents' geography (and filtered on), not by its name
-        nation_words = {t for a in places if a.is_nation for t in tokenize(a.name)}
-        terms = [t for t in terms if t not in nation_words] or terms
-        unknown = [n for n in _names(question) if not self._known(n)]
+        terms = list(question.terms)
+        places = list(question.places)
+        unknown = [n for n in question.names if not self._known(n)]
         top_sim = max((e.dense_similarity or 0.0) for e in evidence) if evidence else 0.0
         if not evidence or unknown or top_sim < self.min_relevance:
             why = f"No indexed document mentions {', '.join(unknown)}." if unknown else NOT_COVERED
-            return self._refusal(question, retrieval, why, suggest=not unknown)
-        candidates = self._score(terms, evidence, quantity=bool(_QUANTITY.search(question)))
+            return self._refusal(question.text, retrieval, why, suggest=not unknown)
+        candidates = self._score(terms, evidence, quantity=question.wants_quantity)
         if places:  # a named place must be what the passage is about
             candidates = [c for c in candidates if _about(c.evidence.chunk, places)]
         best_coverage = max((c.coverage for c in candidates), default=0.0)
@@ -151,15 +151,13 @@ class ExtractiveAnswerer:
             if places:
                 named = ", ".join(dict.fromkeys(a.name for a in places))
                 why = f"The indexed documents do not cover this for {named}."
-            return self._refusal(question, retrieval, why, suggest=True)
+            return self._refusal(question.text, retrieval, why, suggest=True)
         chosen = self._select(
-            candidates,
-            weights=self._weights(terms),
-            wants_list=bool(_LIST_WORDS.search(question)),
+            candidates, weights=self._weights(terms), wants_list=question.wants_list
         )
         citations = build_citations(chosen)
         return Answer(
-            question=question,
+            question=question.text,
             text=answer_text(citations),
             citations=tuple(citations),
             evidence=evidence,
@@ -285,53 +283,8 @@ class ExtractiveAnswerer:
             grounded=False,
             suggestions=tuple(titles[:3]),
             searched_query=retrieval.query,
+            kind="not-covered",
         )
-
-
-_NOT_NAMES = frozenset(
-    [
-        "what",
-        "how",
-        "which",
-        "who",
-        "when",
-        "where",
-        "why",
-        "does",
-        "do",
-        "did",
-        "is",
-        "are",
-        "was",
-        "were",
-        "in",
-        "the",
-        "a",
-        "an",
-        "and",
-        "of",
-        "for",
-        "according",
-        "i",
-        "tell",
-        "give",
-        "show",
-        "list",
-        "find",
-    ]
-)
-
-
-def _names(question: str) -> list[str]:
-    """Capitalised names in a question that are not its first word ("Dundee", "Wales")."""
-    names = []
-    for m in _CAPITALISED.finditer(question):
-        words = [w for w in m.group(0).split() if w.lower() not in _NOT_NAMES]
-        if m.start() == 0 and words and m.group(0).split()[0] == words[0]:
-            words = words[1:]
-        if words:
-            names.append(" ".join(words))
-    return names
 
 
 def _gain(c: _Candidate, covered: frozenset[str], weights: dict[str, float], total: float) -> float:

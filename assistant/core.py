@@ -5,11 +5,9 @@ Construction is cheap; the model and the store open on first use.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -35,20 +33,33 @@ from vectorstore.embedder import (
 )
 
 if TYPE_CHECKING:
+    from assistant.answering.question import Question
     from assistant.catalog import Catalog
     from assistant.filters import Filters
     from assistant.lc_retriever import AssistantRetriever
+    from assistant.llm_answer import NamedChatModel
+    from assistant.quotes import FoundQuote
     from assistant.retag import RetagReport
-    from assistant.scope import Plan
 
 
 UPLOADS = "uploads"  # files added in the chat window, under RLA_HOME
 
 
 class Assistant:
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+    """The one object the CLI, the app and tests talk to. ``embedder`` and ``chat_model``
+    (a named langchain chat model, used instead of the one ``RLA_LLM`` names) are optional:
+    by default the bundled MiniLM, and the model ``RLA_LLM`` names, if any."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        chat_model: NamedChatModel | None = None,
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._chat_model = chat_model
         self._write_lock = threading.Lock()
         self._catalog: tuple[str, Catalog] | None = None
         self._listeners: dict[str, Callable[[Answer], None]] = {}
@@ -90,11 +101,11 @@ class Assistant:
             known=lambda name: retriever.keyword_index().contains_phrase(name),
             min_relevance=self.settings.min_relevance,
         )
-        if not self.settings.llm:
+        if not self.settings.llm and self._chat_model is None:
             return extractive
         from assistant.llm_answer import llm_answerer  # RLA_LLM: checked, with this fallback
 
-        return llm_answerer(self.settings, extractive)
+        return llm_answerer(self.settings, extractive, self._chat_model)
 
     # -- documents -------------------------------------------------------------------------
 
@@ -193,6 +204,20 @@ class Assistant:
 
     # -- questions -------------------------------------------------------------------------
 
+    def question(
+        self, text: str, *, query: str | None = None, filters: Filters | None = None
+    ) -> Question:
+        """``text`` parsed once (``assistant.answering.question``): what every later step reads.
+        ``query`` is what is searched instead (a follow-up rewritten with its topic)."""
+        from assistant.answering.question import parse_question
+        from ingest.areas import default_gazetteer
+
+        text = clean_question(text)
+        return parse_question(
+            text, taxonomy=self.catalog().taxonomy, gazetteer=default_gazetteer(),
+            query=clean_question(query) if query else None, filters=filters,
+        )
+
     def ask(
         self,
         question: str,
@@ -207,33 +232,32 @@ class Assistant:
 
         ``filters`` (area, nation, theme, ...) and the areas or nations the question names
         narrow the search; the answer's ``filters`` and ``notes`` say how."""
-        question, query = clean_question(question), clean_question(query) if query else None
-        k = k or self.settings.k
-        t0 = time.perf_counter()
-        listed = self.trainer_answer(question, filters)  # "examples of ...", "quotes on ..."
-        if listed is not None:
-            return self._heard(listed)
-        plan = self.plan(question, filters, where)
-        if plan.answer is not None:  # answered from the structure, or an honest "nothing"
-            answer = plan.answer
-            if not answer.grounded:  # still show what a search finds there, uncited
-                found = self.retriever.search(query or question, k, mode=mode, where=plan.where)
-                answer = dataclasses.replace(answer, evidence=found.evidence)
-            spent = {"retrieve": (time.perf_counter() - t0) * 1000, "answer": 0.0}
-            return self._heard(_with_timings(answer, spent))
-        retrieval = self.retriever.search(query or question, k, mode=mode, where=plan.where)
-        t1 = time.perf_counter()
-        answer = self.answerer.answer(question, retrieval)
-        t2 = time.perf_counter()
-        timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
-        return self._heard(plan.finish(_with_timings(answer, timings)))
+        *_, final = self.ask_stream(question, k=k, mode=mode, where=where, query=query,
+                                    filters=filters)
+        return final
 
-    def trainer_answer(self, question: str, filters: Filters | None = None) -> Answer | None:
-        """A request for practice examples or quotations answered as a cited list
-        (``assistant.trainer``), or None to answer it as usual."""
-        from assistant.trainer import trainer_answer
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        where: dict[str, Any] | None = None,
+        query: str | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[Answer]:
+        """Like ``ask``, but an answerer that writes (``RLA_LLM``) yields drafts as its
+        sentences pass their checks; the last answer yielded is the final one. Both follow
+        the one route of ``assistant.answering.route``."""
+        from assistant.answering.route import Sources, route
 
-        return trainer_answer(self, question, filters)
+        parsed = self.question(question, query=query, filters=filters)
+        sources = Sources(self.catalog(), self.retriever, self.answerer, self.embedder)
+        final: Answer | None = None
+        for final in route(parsed, sources, k=k or self.settings.k, mode=mode, where=where):
+            yield final
+        if final is not None:
+            self._heard(final)
 
     def on_answer(self, name: str, listener: Callable[[Answer], None]) -> None:
         """Call ``listener`` with every final answer (the audit log listens); one per name."""
@@ -244,13 +268,13 @@ class Assistant:
             listener(answer)
         return answer
 
-    def plan(
-        self, question: str, filters: Filters | None = None, where: dict[str, Any] | None = None
-    ) -> Plan:
-        """What ``question`` is searched over (see ``assistant.scope``)."""
-        from assistant.scope import plan_question
+    def quotes(
+        self, topic: str, *, limit: int = 10, filters: Filters | None = None
+    ) -> list[FoundQuote]:
+        """Quoted speech about ``topic`` with its attribution (``assistant.quotes``)."""
+        from assistant.quotes import find_quotes
 
-        return plan_question(question, self.catalog(), filters, where)
+        return find_quotes(self.catalog(), self.embedder, topic, limit=limit, filters=filters)
 
     def catalog(self) -> Catalog:
         """Areas, themes and periods over every stored passage, rebuilt when the store changes."""
@@ -272,44 +296,6 @@ class Assistant:
         self._catalog = None
         return report
 
-    def ask_stream(
-        self,
-        question: str,
-        *,
-        k: int | None = None,
-        mode: Mode = "hybrid",
-        where: dict[str, Any] | None = None,
-        query: str | None = None,
-        filters: Filters | None = None,
-    ) -> Iterator[Answer]:
-        """Like ``ask``, but an answerer that writes (``RLA_LLM``) yields drafts as its
-        sentences pass their checks; the last answer yielded is the final one."""
-        question, query = clean_question(question), clean_question(query) if query else None
-        stream = getattr(self.answerer, "stream", None)
-        from assistant.trainer import is_request
-
-        if stream is None or is_request(question):  # lists of examples or quotes: not streamed
-            yield self.ask(question, k=k, mode=mode, where=where, query=query, filters=filters)
-            return
-        t0 = time.perf_counter()
-        plan = self.plan(question, filters, where)
-        if plan.answer is not None:
-            spent = {"retrieve": (time.perf_counter() - t0) * 1000, "answer": 0.0}
-            yield self._heard(_with_timings(plan.answer, spent))
-            return
-        retrieval = self.retriever.search(
-            query or question, k or self.settings.k, mode=mode, where=plan.where
-        )
-        t1 = time.perf_counter()
-        final: Answer | None = None
-        for answer in stream(question, retrieval):
-            t2 = time.perf_counter()
-            timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000}
-            final = plan.finish(_with_timings(answer, timings))
-            yield final
-        if final is not None:
-            self._heard(final)
-
     def as_langchain_retriever(self, k: int | None = None) -> AssistantRetriever:
         """This assistant's retrieval as a LangChain ``BaseRetriever`` (see ``lc_retriever``)."""
         from assistant.lc_retriever import AssistantRetriever
@@ -326,7 +312,3 @@ def _backend(encoder: str) -> str:
     return "bf16" if encoder == "torch-bf16" else "torch"
 
 
-def _with_timings(answer: Answer, timings: dict[str, float]) -> Answer:
-    from dataclasses import replace
-
-    return replace(answer, timings_ms=timings)

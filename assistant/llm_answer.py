@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from assistant.answer import ExtractiveAnswerer
+from assistant.answering.question import Question
 from assistant.checks import (
     MARKERS,
     CheckStats,
@@ -163,11 +164,11 @@ class LLMAnswerer:
         self.backend = f"llm:{name}"
         self.stats = CheckStats()
 
-    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+    def answer(self, question: Question, retrieval: Retrieval) -> Answer:
         *_, final = self.stream(question, retrieval)
         return final
 
-    def stream(self, question: str, retrieval: Retrieval) -> Iterator[Answer]:
+    def stream(self, question: Question, retrieval: Retrieval) -> Iterator[Answer]:
         """Drafts as sentences pass their checks; the last answer yielded is the final one."""
         fallback = self._extractive.answer(question, retrieval)
         if not fallback.grounded:
@@ -177,7 +178,7 @@ class LLMAnswerer:
         checks: list[SentenceCheck] = []
         said: set[str] = set()  # a small model may say the same thing over and over
         try:
-            for sentence, lead in self._sentences(prompt_messages(question, retrieval.evidence)):
+            for sentence, lead in self._sentences(prompt_messages(question.text, retrieval.evidence)):
                 check = check_sentence(sentence, passages, lead)
                 if check.ok and check.text.lower() in said:
                     continue
@@ -189,13 +190,13 @@ class LLMAnswerer:
                     if not self.strict or (failed >= GIVE_UP and 2 * failed > len(checks)):
                         break  # the reply will be replaced: stop the model here
                 elif not check.no_answer:
-                    yield self._compose(question, retrieval, checks, draft=True)
+                    yield self._compose(question.text, retrieval, checks, draft=True)
         except _ModelCallError as err:
             log.warning("language model call failed: %s", err)
             self.stats.add(checks, fell_back=True)
             yield _noted(fallback, "The language model could not be reached")
             return
-        yield self._final(question, retrieval, checks, fallback)
+        yield self._final(question.text, retrieval, checks, fallback)
 
     def _sentences(self, messages: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
         splitter = SentenceStream()
@@ -273,7 +274,20 @@ def _noted(fallback: Answer, why: str) -> Answer:
     return replace(fallback, notes=(*fallback.notes, FALLBACK_NOTE.format(why=why)))
 
 
-def llm_answerer(settings: Settings, extractive: ExtractiveAnswerer) -> LLMAnswerer:
-    """The answerer ``settings.llm`` (``RLA_LLM``) selects, falling back to ``extractive``."""
-    spec = ModelSpec.parse(settings.llm)
-    return LLMAnswerer(chat_model(spec), extractive, name=spec.model, strict=settings.llm_strict)
+@dataclass(frozen=True)
+class NamedChatModel:
+    """A langchain chat model and the name answers give it (``backend`` is ``llm:NAME``)."""
+
+    name: str
+    model: BaseChatModel
+
+
+def llm_answerer(
+    settings: Settings, extractive: ExtractiveAnswerer, given: NamedChatModel | None = None
+) -> LLMAnswerer:
+    """The answerer for ``given``, or else the model ``settings.llm`` (``RLA_LLM``) names,
+    falling back to ``extractive``."""
+    if given is None:
+        spec = ModelSpec.parse(settings.llm)
+        given = NamedChatModel(spec.model, chat_model(spec))
+    return LLMAnswerer(given.model, extractive, name=given.name, strict=settings.llm_strict)

@@ -26,7 +26,7 @@ from vectorstore.where import where_matches
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog
-    from assistant.core import Assistant
+    from vectorstore.embedder import Embedder
 
 MIN_SIMILARITY = 0.35  # cosine a quotation needs to match a topic on meaning alone
 MIN_COVERAGE = 0.5  # or this share of the topic's words
@@ -73,11 +73,11 @@ class QuoteIndex:
         self._vectors: npt.NDArray[np.float32] | None = None
         self._lock = threading.Lock()
 
-    def vectors(self, assistant: Assistant) -> npt.NDArray[np.float32]:
+    def vectors(self, embedder: Embedder) -> npt.NDArray[np.float32]:
         with self._lock:
             if self._vectors is None:
                 texts = [context(q) for q in self.quotes]
-                self._vectors = np.asarray(assistant.embedder.embed(texts), dtype=np.float32)
+                self._vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
             return self._vectors
 
 
@@ -120,17 +120,21 @@ def search_text(topic: str) -> str:
 
 
 def find_quotes(
-    assistant: Assistant, topic: str, *, limit: int = 10, filters: Filters | None = None
+    catalog: Catalog,
+    embedder: Embedder,
+    topic: str,
+    *,
+    limit: int = 10,
+    filters: Filters | None = None,
 ) -> list[FoundQuote]:
     """Quotations matching ``topic``, best first (at most ``limit``)."""
-    catalog = assistant.catalog()
     index = quote_index(catalog)
     if not index.quotes or not topic.strip():
         return []
     where = filters.where() if filters else None
     query = search_text(topic)
-    qvec = np.asarray(assistant.embedder.embed_query(query), dtype=np.float32)
-    sims = index.vectors(assistant) @ qvec
+    qvec = np.asarray(embedder.embed_query(query), dtype=np.float32)
+    sims = index.vectors(embedder) @ qvec
     words = topic_words(topic)
     found: list[FoundQuote] = []
     for quote, sim in zip(index.quotes, sims.tolist(), strict=True):

@@ -12,49 +12,46 @@ the notes are labels, not quotations.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from assistant.answering.question import Question
 from assistant.catalog import Catalog, meta_list
 from assistant.citations import Quote, answer_text, build_citations
 from assistant.compare import TableRowEvidence, compare, trend_rows
 from assistant.filters import Filters
 from assistant.types import Answer, Chunk, Evidence
 from ingest.sentences import sentence_spans
-from ingest.themes import tag_passage
-from vectorstore.keyword import STOPWORDS
 
-_TREND = re.compile(
-    r"\b(changed|changes? (?:over|across|since|between)|trends?|over time|since (?:19|20)\d\d"
-    r"|across (?:the )?(?:periods|years|reviews)|over the (?:periods|years)|increased|decreased"
-    r"|(?:risen|fallen|gone up|gone down)|compare\w* (?:with|to) (?:earlier|previous))",
-    re.I,
-)
-_WHICH_AREAS = re.compile(
-    r"\b(?:which|what) (?:areas?|committees|cpcs|councils|health boards?|partnerships|local "
-    r"authorities)\b|\bwhere (?:have|has|did|were)\b",
-    re.I,
-)
-_GENERIC = frozenset((
-    "anything", "something", "everything", "say", "said", "tell", "know", "document",
-    "documents", "report", "reports", "review", "reviews", "indexed", "area", "our", "us",
-    "there", "what", "did", "has", "have", "do", "done", "doing", "about",
-))
 _MAX_AREAS = 8
 
 
-def question_themes(question: str, catalog: Catalog) -> list[str]:
-    return [t.theme for t in tag_passage(catalog.taxonomy, question)]
+def structured_answer(question: Question, catalog: Catalog, filters: Filters) -> Answer | None:
+    """A trend, "which areas" or overview answer where the question asks for one and the
+    catalogue has it (tried in that order), else None."""
+    for kind in question.kinds:
+        if kind == "trend":
+            found = trend_answer(question, catalog, filters)
+        elif kind == "which-areas":
+            found = areas_answer(question, catalog, filters)
+        elif kind == "overview":
+            found = overview_answer(question, catalog, filters)
+        else:
+            continue
+        if found is not None:
+            return found
+    return None
 
 
-def _answer(question: str, quotes: list[Quote], notes: Sequence[str], text: str = "") -> Answer:
+def _answer(
+    question: Question, kind: str, quotes: list[Quote], notes: Sequence[str], text: str = ""
+) -> Answer:
     citations = build_citations(quotes)
     chunks = list({q.chunk.chunk_id: q.chunk for q in quotes}.values())
     evidence = tuple(Evidence(rank=i + 1, chunk=c, score=1.0) for i, c in enumerate(chunks))
     return Answer(
-        question=question, text=text or answer_text(citations), citations=tuple(citations),
-        evidence=evidence, backend="extractive", grounded=True, searched_query=question,
-        notes=tuple(notes),
+        question=question.text, text=text or answer_text(citations), citations=tuple(citations),
+        evidence=evidence, backend="extractive", grounded=True, searched_query=question.text,
+        notes=tuple(notes), kind=kind,
     )
 
 
@@ -69,11 +66,11 @@ def _line_span(chunk: Chunk, line: str, near: int = 0) -> tuple[int, int] | None
     return (start, start + len(line)) if start >= 0 else None
 
 
-def trend_answer(question: str, catalog: Catalog, filters: Filters | None = None) -> Answer | None:
+def trend_answer(question: Question, catalog: Catalog, filters: Filters) -> Answer | None:
     """The table row (with its headings) that follows a theme across periods, or None."""
-    if not _TREND.search(question) or (filters is not None and filters.areas):
+    if filters.areas:
         return None  # "how did Falkirk change ..." is about an area's practice, not a trend
-    themes = question_themes(question, catalog)
+    themes = list(question.themes)
     rows: list[TableRowEvidence] = trend_rows(catalog, themes) if themes else []
     allowed = {c.chunk_id for c in catalog.select(filters)}
     rows = [r for r in rows if r.chunk_id in allowed]
@@ -101,14 +98,12 @@ def trend_answer(question: str, catalog: Catalog, filters: Filters | None = None
         f"All figures are one table of {first.title} (p. {first.page_start}); each column is a "
         "different period with its own number of reviews, so compare percentages, not counts."
     )
-    return _answer(question, quotes, notes)
+    return _answer(question, "trend", quotes, notes)
 
 
-def areas_answer(question: str, catalog: Catalog, filters: Filters | None = None) -> Answer | None:
+def areas_answer(question: Question, catalog: Catalog, filters: Filters) -> Answer | None:
     """Area by area, the quote showing each area's work on the theme the question names."""
-    if not _WHICH_AREAS.search(question):
-        return None
-    themes = question_themes(question, catalog)
+    themes = list(question.themes)
     if not themes:
         return None
     matrix = compare(catalog, "area", themes[:1], filters, evidence=4)
@@ -138,19 +133,13 @@ def areas_answer(question: str, catalog: Catalog, filters: Filters | None = None
         f"Areas with passages on {label}: {counts}.",
         f"Every area and its evidence: rla compare --themes {themes[0]} --by area",
     ]
-    return _answer(question, quotes, notes, text)
+    return _answer(question, "which-areas", quotes, notes, text)
 
 
-def overview_answer(question: str, catalog: Catalog, filters: Filters) -> Answer | None:
+def overview_answer(question: Question, catalog: Catalog, filters: Filters) -> Answer | None:
     """"Is there anything about Angus?", "What did Fife do?": a question that asks for nothing
     but the area gets the opening of each block about it."""
     if not filters.areas:
-        return None
-    rest = question
-    for said in filters.from_question:
-        rest = rest.replace(said, " ")
-    if any(stem not in _GENERIC for stem in (w.lower() for w in re.findall(r"[A-Za-z]+", rest))
-           if stem not in STOPWORDS):
         return None
     chunks = sorted(catalog.select(filters), key=lambda c: (c.doc_id, c.index))
     quotes: list[Quote] = []
@@ -176,4 +165,4 @@ def overview_answer(question: str, catalog: Catalog, filters: Filters) -> Answer
         "section is quoted.",
         "Their themes, most frequent first: " + "; ".join(str(x) for x in labels[:8]) + ".",
     ]
-    return _answer(question, quotes, notes)
+    return _answer(question, "overview", quotes, notes)

@@ -8,29 +8,17 @@ Anything else, or a request that finds nothing, is left to the ordinary answerer
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from assistant.answering.question import Question
+from assistant.catalog import Catalog
 from assistant.examples import Example, find_examples
-from assistant.filters import Filters, question_filters
+from assistant.filters import Filters
 from assistant.passages import Cited, DocText
 from assistant.quotes import FoundQuote, find_quotes
 from assistant.types import Answer, Chunk, Citation, Evidence
-from ingest.themes import tag_passage
+from vectorstore.embedder import Embedder
 
-if TYPE_CHECKING:
-    from assistant.core import Assistant
-
-_EXAMPLES = re.compile(r"\b(?:examples?|case stud(?:y|ies))\b", re.I)
-_CHANGE = re.compile(
-    r"\b(?:practice|chang\w*|improv\w*|train\w*|sessions?|respon\w*|did|done|learn\w*|after|"
-    r"introduc\w*|develop\w*|what worked)\b", re.I)
-_QUOTES = re.compile(r"\b(?:quotes?|quotations?|in their own words)\b", re.I)
-_PURPOSE = re.compile(
-    r"\b(?:for|in) (?:a |an |my |our |the )?(?:training|teaching|learning)?\s*"
-    r"(?:sessions?|courses?|events?|workshops?|briefings?|presentations?)\b", re.I)
-_FRAME = re.compile(r"\b(?:practice )?examples? of\b|\bpractice examples?\b", re.I)
 MAX_EXAMPLES = 8
 MAX_QUOTES = 8
 EXAMPLES_HEAD = ("Practice examples from the indexed documents: what changed and, where the "
@@ -38,44 +26,24 @@ EXAMPLES_HEAD = ("Practice examples from the indexed documents: what changed and
 QUOTES_HEAD = "Quotations from the indexed documents, each as the document attributes it."
 
 
-def is_examples_request(question: str) -> bool:
-    return bool(_EXAMPLES.search(question) and _CHANGE.search(question))
-
-
-def is_quotes_request(question: str) -> bool:
-    return bool(_QUOTES.search(question))
-
-
-def is_request(question: str) -> bool:
-    return is_quotes_request(question) or is_examples_request(question)
-
-
-def question_themes(assistant: Assistant, question: str) -> tuple[str, ...]:
-    """The themes a request names, its purpose ("for a training session") left aside."""
-    topic = _FRAME.sub(" ", _PURPOSE.sub(" ", question))
-    return tuple(t.theme for t in tag_passage(assistant.catalog().taxonomy, topic))
-
-
-def trainer_answer(
-    assistant: Assistant, question: str, filters: Filters | None = None
-) -> Answer | None:
+def trainer_answer(question: Question, catalog: Catalog, embedder: Embedder) -> Answer | None:
     """A list answer for an examples or quotes request, or None to answer as usual."""
-    if is_quotes_request(question):
-        quotes = find_quotes(assistant, question, limit=MAX_QUOTES, filters=filters)
-        return _quotes_answer(assistant, question, quotes, filters) if quotes else None
-    if not is_examples_request(question):
+    if question.kind == "quotes":
+        quotes = find_quotes(catalog, embedder, question.text, limit=MAX_QUOTES,
+                             filters=question.filters or None)
+        return _quotes_answer(catalog, question, quotes) if quotes else None
+    if question.kind != "examples":
         return None
-    asked = question_filters(question)
-    chosen = filters or Filters()
-    merged = Filters(themes=chosen.themes or question_themes(assistant, question),
+    chosen, asked = question.filters, question.asked
+    merged = Filters(themes=chosen.themes or question.themes,
                      areas=chosen.areas or asked.areas, nations=chosen.nations or asked.nations,
                      doc_type=chosen.doc_type, year_from=chosen.year_from,
                      year_to=chosen.year_to)
-    found = find_examples(assistant.catalog(), merged)
+    found = find_examples(catalog, merged)
     found.sort(key=lambda e: (not e.structured, not (e.why or e.how)))
     if not found:
         return None
-    return _examples_answer(assistant, question, found[:MAX_EXAMPLES], merged)
+    return _examples_answer(catalog, question, found[:MAX_EXAMPLES], merged)
 
 
 class _Builder:
@@ -101,17 +69,18 @@ class _Builder:
         self.evidence.setdefault(first.chunk_id, Evidence(len(self.evidence) + 1, first, 1.0))
         return marker
 
-    def answer(self, question: str, text: str, backend: str, filters: Filters) -> Answer:
+    def answer(self, question: Question, text: str, kind: str, filters: Filters) -> Answer:
         notes = (f"Filters: {filters.describe()}.",) if filters else ()
-        return Answer(question=question, text=text, citations=tuple(self.citations),
-                      evidence=tuple(self.evidence.values()), backend=backend, grounded=True,
-                      searched_query=question, filters=filters.to_dict(), notes=notes)
+        return Answer(question=question.text, text=text, citations=tuple(self.citations),
+                      evidence=tuple(self.evidence.values()), backend="extractive",
+                      grounded=True, searched_query=question.text, filters=filters.to_dict(),
+                      notes=notes, kind=kind)
 
 
 def _examples_answer(
-    assistant: Assistant, question: str, examples: list[Example], filters: Filters
+    catalog: Catalog, question: Question, examples: list[Example], filters: Filters
 ) -> Answer:
-    build = _Builder(assistant.catalog().chunks)
+    build = _Builder(catalog.chunks)
     blocks = [EXAMPLES_HEAD]
     for n, example in enumerate(examples, start=1):
         lines = [f"{n}. {example.area or example.document}"]
@@ -123,12 +92,10 @@ def _examples_answer(
     return build.answer(question, "\n\n".join(blocks), "examples", filters)
 
 
-def _quotes_answer(
-    assistant: Assistant, question: str, quotes: list[FoundQuote], filters: Filters | None
-) -> Answer:
-    build = _Builder(assistant.catalog().chunks)
+def _quotes_answer(catalog: Catalog, question: Question, quotes: list[FoundQuote]) -> Answer:
+    build = _Builder(catalog.chunks)
     blocks = [QUOTES_HEAD]
     for n, quote in enumerate(quotes, start=1):
         who = quote.attribution or "no attribution given in the document"
         blocks.append(f"{n}. {quote.cited.quote} [{build.cite(quote.cited)}] — {who}")
-    return build.answer(question, "\n\n".join(blocks), "quotes", filters or Filters())
+    return build.answer(question, "\n\n".join(blocks), "quotes", question.filters)

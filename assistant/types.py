@@ -242,6 +242,9 @@ class Answer:
     # the filters the search ran under (given or read from the question), and notes saying so
     filters: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # What kind of answer this is: "answer" (quoted from a search), "examples", "quotes",
+    # "trend", "which-areas", "overview", or "not-covered"; ``backend`` says who wrote it.
+    kind: str = "answer"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``rla ask --json`` contract of DESIGN.md (extended only by adding fields)."""
@@ -257,6 +260,7 @@ class Answer:
             "searched_query": self.searched_query or self.question,
             "filters": dict(self.filters),
             "notes": list(self.notes),
+            "kind": self.kind,
         }
 
 

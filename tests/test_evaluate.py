@@ -186,13 +186,13 @@ def test_eval_reports_the_llm_sentence_pass_share(tiny_assistant: Any, embedder:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from assistant.core import Assistant
-    from assistant.llm_answer import LLMAnswerer
+    from assistant.llm_answer import LLMAnswerer, NamedChatModel
 
-    llm_assistant = Assistant(tiny_assistant.settings, embedder=embedder)
-    extractive = tiny_assistant.answerer
     # One sentence without a marker (fails), then the same with an invented marker (fails).
     model = FakeListChatModel(responses=["Reviews were held in Scotland. Neglect recurs [99]."])
-    llm_assistant.__dict__["answerer"] = LLMAnswerer(model, extractive, name="fake", strict=True)
+    llm_assistant = Assistant(tiny_assistant.settings, embedder=embedder,
+                              chat_model=NamedChatModel("fake", model))
+    assert isinstance(llm_assistant.answerer, LLMAnswerer) and llm_assistant.answerer.strict
     items = [i for i in load_items(DEV_SET) if i.id in SMALL_IDS]
     report = run_eval(llm_assistant, items, k=8, modes=("hybrid",))
     note = next(n for n in report.notes if "passed the checks" in n)

@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessage
 from test_llm_checks import GOOD, PASSAGES, QUESTION
 
 from assistant.answer import ExtractiveAnswerer
+from assistant.answering.question import Question, parse_question
 from assistant.checks import answer_pass_share
 from assistant.citations import integrity_problems, is_verbatim
 from assistant.config import Settings
@@ -32,6 +33,8 @@ from assistant.llm_answer import (
 )
 from assistant.retrieve import Retrieval
 from assistant.types import Answer, Chunk, Evidence
+from ingest.areas import default_gazetteer
+from ingest.themes import default_taxonomy
 
 
 def _evidence(similarity: float = 0.8) -> tuple[Evidence, ...]:
@@ -46,6 +49,10 @@ def _evidence(similarity: float = 0.8) -> tuple[Evidence, ...]:
     )
 
 
+def _question(text: str = QUESTION) -> Question:
+    return parse_question(text, taxonomy=default_taxonomy(), gazetteer=default_gazetteer())
+
+
 def _retrieval(similarity: float = 0.8) -> Retrieval:
     return Retrieval(QUESTION, np.zeros(4, dtype=np.float32), _evidence(similarity))
 
@@ -57,7 +64,7 @@ def _answerer(replies: Sequence[str], *, strict: bool = True, **fake: Any) -> LL
 
 
 def _ask(reply: str, *, strict: bool = True) -> Answer:
-    return _answerer([reply], strict=strict).answer(QUESTION, _retrieval())
+    return _answerer([reply], strict=strict).answer(_question(), _retrieval())
 
 
 def _sound(answer: Answer) -> None:
@@ -153,21 +160,21 @@ def test_strict_off_stops_reading_the_model_at_the_first_failure() -> None:
     model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
     extractive = ExtractiveAnswerer(idf=lambda t: 1.0, known=lambda n: True)
     answerer = LLMAnswerer(model, extractive, name="fake", strict=False)
-    answer = answerer.answer(QUESTION, _retrieval())
+    answer = answerer.answer(_question(), _retrieval())
     assert answer.backend == "extractive"
     assert answerer.stats.sentences == 1  # the rest of the reply was never read
 
 
 def test_a_reply_failing_sentence_after_sentence_is_read_no_further() -> None:
     answerer = _answerer([" ".join(f"Neglect was everywhere [{9 + i}]." for i in range(9)) + GOOD])
-    answer = answerer.answer(QUESTION, _retrieval())
+    answer = answerer.answer(_question(), _retrieval())
     assert answer.backend == "extractive"
     assert answerer.stats.sentences == 6
 
 
 def test_weak_evidence_asks_no_model() -> None:
     answerer = _answerer([GOOD])
-    answer = answerer.answer(QUESTION, _retrieval(similarity=0.1))
+    answer = answerer.answer(_question(), _retrieval(similarity=0.1))
     assert not answer.grounded and not answer.citations
     assert answerer.stats.answers == 0
     assert isinstance(answerer._model, FakeListChatModel) and answerer._model.i == 0
@@ -175,7 +182,7 @@ def test_weak_evidence_asks_no_model() -> None:
 
 def test_an_unreachable_model_falls_back_with_a_note() -> None:
     answerer = _answerer([GOOD], error_on_chunk_number=3)
-    answer = answerer.answer(QUESTION, _retrieval())
+    answer = answerer.answer(_question(), _retrieval())
     assert answer.backend == "extractive"
     assert answer.notes == (
         "The language model could not be reached, so this answer quotes the sources directly.",
@@ -185,7 +192,7 @@ def test_an_unreachable_model_falls_back_with_a_note() -> None:
 
 def test_streaming_yields_checked_drafts_then_the_final_answer() -> None:
     answerer = _answerer([GOOD + " Neglect featured in 21 of the reviews [1]."])
-    drafts = list(answerer.stream(QUESTION, _retrieval()))
+    drafts = list(answerer.stream(_question(), _retrieval()))
     assert len(drafts) == 4  # three sentences passed one by one, then the final answer
     assert [d.text.count("[") for d in drafts[:3]] == [1, 2, 3]
     assert all(d.text.endswith(" …") for d in drafts[:3])
@@ -277,30 +284,36 @@ def test_a_repeated_sentence_is_said_once() -> None:
     assert answer.notes == ()
 
 
-class _StubAssistant:
-    """Just what the chat handler uses of an ``Assistant``."""
-
-    def __init__(self, answerer: LLMAnswerer) -> None:
-        self.answerer = answerer
-
-    def ask_stream(self, question: str, **options: Any) -> Any:
-        return self.answerer.stream(question, _retrieval())
-
-    def stored_file(self, doc_id: str) -> None:
-        return None
-
-    def documents(self) -> list[Any]:
-        return []
-
-
-def test_the_chat_window_streams_checked_drafts_and_names_the_backend() -> None:
+def test_the_chat_window_streams_checked_drafts_and_names_the_backend(
+    tmp_path: Path, embedder: Any
+) -> None:
+    """A real Assistant on a real store; only the chat model is a fake. Its reply cites the
+    excerpts by the numbers this search gives them."""
+    from assistant.core import Assistant
+    from assistant.llm_answer import NamedChatModel
     from ui import handlers
 
-    stub: Any = _StubAssistant(_answerer([GOOD]))
-    views = list(handlers.respond_stream(stub, QUESTION, []))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    sections = [f"## Finding {i}\n\n{text}\n" for i, text in enumerate(PASSAGES, start=1)]
+    (docs / "findings.md").write_text("# Findings of the reviews\n\n" + "\n".join(sections),
+                                      encoding="utf-8")
+    settings = Settings(home=tmp_path / "home")
+    probe = Assistant(settings, embedder=embedder)
+    assert probe.ingest([docs]).ok
+    found = probe.ask(QUESTION)
+    rank = {e.chunk.text.split(".")[0]: e.rank for e in found.evidence}
+    neglect, suicide = rank[PASSAGES[0].split(".")[0]], rank[PASSAGES[1].split(".")[0]]
+    reply = (f"Neglect was prevalent in 18 of the reviews [{neglect}]. Most of the children "
+             f"were under 11 [{neglect}]. Suicide was the most common cause of death "
+             f"[{suicide}].")
+    model = NamedChatModel("fake", FakeListChatModel(responses=[reply]))
+    assistant = Assistant(settings, embedder=embedder, chat_model=model)
+    views = list(handlers.respond_stream(assistant, QUESTION, []))
     assert len(views) == 4  # a view per sentence that passed, then the final answer
     first, final = views[0].messages[-1]["content"], views[-1].messages[-1]["content"]
     assert first.count('class="rla-cite"') == 1 and final.count('class="rla-cite"') == 3
     assert "Written by the language model fake" in final
     assert 'id="rla-src-1-2"' in views[-1].evidence
     assert [t.answer.backend for t in views[-1].turns] == ["llm:fake"]
+    probe.store.close()

@@ -24,7 +24,7 @@ from assistant.filters import resolve
 from assistant.handout import Handout, theme_handout
 from assistant.handout_md import to_markdown, write
 from assistant.passages import Cited, stored_text
-from assistant.quotes import find_quotes, quote_index
+from assistant.quotes import quote_index
 from assistant.speech import quotation_spans
 from ui import basket
 from ui.render import Turn
@@ -131,8 +131,8 @@ def test_examples_are_found_outside_appendix_4(
 def test_training_quotes_are_found_whole_with_their_attribution(
     corpus_assistant: Assistant, cli: AssistantRunner
 ) -> None:
-    found = find_quotes(corpus_assistant,
-                        "find quotes from committees on why training alone doesn't change practice")
+    found = corpus_assistant.quotes(
+        "find quotes from committees on why training alone doesn't change practice")
     top = {q.cited.quote: q for q in found[:3]}
     for quote in TRAINING_QUOTES:
         assert quote in top, [q.cited.quote for q in found]
@@ -237,13 +237,13 @@ def test_a_section_without_evidence_says_so(corpus_assistant: Assistant, tmp_pat
 def test_chat_examples_request_is_a_list_of_cited_examples(corpus_assistant: Assistant) -> None:
     question = "Give me examples of what changed after neglect reviews for a training session"
     answer = corpus_assistant.ask(question)
-    assert answer.backend == "examples" and answer.grounded
+    assert answer.kind == "examples" and answer.grounded
     assert integrity_problems(answer) == []
     assert re.search(r"^1\. Glasgow Child Protection Committee$", answer.text, re.M)
     assert re.search(r"^2\. West Lothian Child Protection Committee$", answer.text, re.M)
     assert answer.citations[0].page_start == 28 and answer.filters == {"themes": ["neglect"]}
     quotes = corpus_assistant.ask("Find quotes on why training alone doesn't change practice")
-    assert quotes.backend == "quotes" and integrity_problems(quotes) == []
+    assert quotes.kind == "quotes" and integrity_problems(quotes) == []
     assert "— (survey response)" in quotes.text
     plain = corpus_assistant.ask("What do reviews say about neglect?")
     assert plain.backend == "extractive"

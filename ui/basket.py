@@ -83,15 +83,13 @@ def add_picks(
 
 def _asked_themes(assistant: Assistant, answer: Answer) -> list[str]:
     """The themes the question named or the answer was filtered by."""
-    from assistant.trainer import question_themes
-
     chosen = answer.filters.get("themes") or []
-    return [str(t) for t in chosen] or list(question_themes(assistant, answer.question))
+    return [str(t) for t in chosen] or list(assistant.question(answer.question).themes)
 
 
 def _attribution(answer: Answer, marker: int) -> str | None:
     """The attribution a quotes answer gives after ``[marker]`` ("— (survey response)")."""
-    if answer.backend != "quotes":
+    if answer.kind != "quotes":
         return None
     m = re.search(rf"\[{marker}\] — (.+)", answer.text)
     return m.group(1).strip() if m and "no attribution" not in m.group(1) else None

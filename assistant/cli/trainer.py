@@ -51,9 +51,9 @@ def quotes(cli: CliContext, topic: str, limit: int, as_json: bool, **options: An
     Example:
       rla quotes "why training alone doesn't change practice"
     """
-    from assistant.quotes import find_quotes, render_text
+    from assistant.quotes import render_text
 
-    found = find_quotes(cli.assistant, topic, limit=limit, filters=filters_from(options))
+    found = cli.assistant.quotes(topic, limit=limit, filters=filters_from(options))
     if as_json:
         click.echo(json.dumps([q.to_dict() for q in found], indent=2, ensure_ascii=False))
     else:
