@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ingest.sentences import word_before
 from vectorstore.keyword import tokenize
 
 Passages = Mapping[int, str]  # excerpt number -> passage text
@@ -25,7 +26,9 @@ _END = re.compile(
 _ABBREVIATIONS = frozenset(
     ["e.g", "i.e", "etc", "vs", "cf", "dr", "mr", "mrs", "ms", "no", "nos", "fig", "p", "pp"]
 )
-_QUOTED = re.compile(r"\"([^\"\n]+)\"|“([^”\n]+)”|‘([^’\n]+)’|(?<!\w)'([^'\n]+)'(?!\w)")
+# A curly quotation holds no opening mark of its own kind: else each of a run of "“" with no
+# closing mark scanned to the end of the line (quadratic).
+_QUOTED = re.compile(r"\"([^\"\n]+)\"|“([^“”\n]+)”|‘([^‘’\n]+)’|(?<!\w)'([^'\n]+)'(?!\w)")
 _FIGURE = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\w)(\s*(?:%|per\s?cent\b|percent\b))?",
     re.I,
@@ -45,6 +48,8 @@ _INSTRUCTION = re.compile(
     r"|<\s*/?\s*(script|system|excerpt|im_start|im_end)\b|\bhttps?://|\bwww\.",
     re.I,
 )
+_SEPARATOR = re.compile(r"[,;]")  # the parts are stripped: "\s*[,;]\s*" was quadratic
+_RANGE = re.compile(r"[-–]")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")  # "1. " and "- " are not figures
 _CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
@@ -72,8 +77,8 @@ def _normal(text: str) -> str:
 
 def _numbers(group: str) -> list[int]:
     out: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", group.strip()):
-        ends = re.split(r"\s*[-–]\s*", part)
+    for part in _SEPARATOR.split(group.strip()):
+        ends = [e.strip() for e in _RANGE.split(part.strip())]
         if len(ends) == 2 and int(ends[1]) - int(ends[0]) in range(0, 10):
             out.extend(range(int(ends[0]), int(ends[1]) + 1))
         else:
@@ -154,12 +159,13 @@ def _spans(line: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = len(line) - len(line.lstrip())
     for m in _END.finditer(line):
-        word = re.search(r"([A-Za-z.]+)\.$", line[start : m.start() + 1])
-        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+        if word_before(line, start, m.start()).lower().rstrip(".") in _ABBREVIATIONS:
             continue
         if m.end() > start:
             spans.append((start, m.end()))
-        start = m.end() + len(line[m.end() :]) - len(line[m.end() :].lstrip())
+        start = m.end()
+        while start < len(line) and line[start].isspace():
+            start += 1
     if line[start:].strip():
         spans.append((start, len(line.rstrip())))
     return spans

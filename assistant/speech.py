@@ -33,9 +33,11 @@ _SPEECH = re.compile(
     r"according to|in the words of)\b",
     re.I,
 )
-_AFTER = re.compile(r"[ \t.,;]*\n?[ \t]*(\([^()\n]{2,78}\))(?=\s|$)")
+# Possessive: two runs that can both take spaces made a long run of spaces quadratic.
+_AFTER = re.compile(r"[ \t.,;]*+\n?[ \t]*+(\([^()\n]{2,78}\))(?=\s|$)")
 MIN_WORDS = 5
 MAX_ATTRIBUTION_WORDS = 25
+LEAD_WINDOW = 2000  # characters of a quotation's line read for its introduction
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,14 @@ def _after(doc: DocText, end: int) -> str | None:
 def _lead_in(text: str, start: int) -> str | None:
     """The words that introduce the quotation on its line, or the line before it that ends
     with a colon."""
-    line_start = text.rfind("\n", 0, start) + 1
+    # Only the last LEAD_WINDOW characters of the line are read: searching the whole line
+    # for every quotation was quadratic in a long line of many quotations.
+    window = max(0, start - LEAD_WINDOW)
+    line_start = text.rfind("\n", window, start) + 1 or window
     before = text[line_start:start]
+    if not before.strip() and line_start == window > 0 and text[window - 1] != "\n":
+        line_start = text.rfind("\n", 0, window) + 1  # only blank before it in the window
+        before = text[line_start:start]
     if before.strip():
         spans = sentence_spans(before)
         lead = before[spans[-1][0] :].strip() if spans else before.strip()

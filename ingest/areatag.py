@@ -24,10 +24,14 @@ from assistant.types import Chunk, MetaValue
 from ingest.areas import Area, Gazetteer, default_gazetteer
 
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
+# An e-mail address is matched with bounded parts that cannot hold "@" (a local part of at
+# most 64 characters starting a word, a domain of at most 255): ``\S+@\S+\.\w+`` took time
+# quadratic in a long run without spaces (a base64 blob, a rule of dashes, minified code).
+_EMAIL = r"(?<![^\s@])[^\s@]{1,64}@[^\s@]{1,255}\.\w"
 _CONTACT = re.compile(
-    r"\b(?:Tel|Telephone|Fax|Email|E-mail|Website|Web|Enquiries|Phone)\b\s*:?"
-    r"|\b0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}\b|\S+@\S+\.\w+|https?://|\bwww\.|©|\bCopyright\b"
-    r"|\bPublished by\b|^\s*Headquarters\b|\bRegistered (?:office|charity)\b",
+    r"\b(?:Tel|Telephone|Fax|Email|E-mail|Website|Web|Enquiries|Phone)\b\s*+:?"
+    rf"|\b0\d{{3,4}}[ -]?\d{{3}}[ -]?\d{{3,4}}\b|{_EMAIL}|https?://|\bwww\.|©|\bCopyright\b"
+    r"|\bPublished by\b|^\s*+Headquarters\b|\bRegistered (?:office|charity)\b",
     re.I,
 )
 _AFFILIATION_AFTER = re.compile(r"^\s*(?:Caledonian )?(?:University|College|Business School)\b")

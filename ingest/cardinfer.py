@@ -26,18 +26,18 @@ _MONTH = (
     r"December)"
 )
 _BETWEEN = re.compile(
-    rf"\bbetween (?:the )?(?:\d{{1,2}} )?{_MONTH}? ?((?:19|20)\d\d)\s*(?:-|–|and|to) "
+    rf"\bbetween (?:the )?(?:\d{{1,2}} )?{_MONTH}? ?((?:19|20)\d\d)\s*+(?:-|–|and|to) "
     rf"(?:the )?(?:\d{{1,2}} )?{_MONTH}? ?((?:19|20)\d\d)\b"
 )
 _MONTH_SPAN = re.compile(rf"\b{_MONTH} ((?:19|20)\d\d) (?:to|-|–) {_MONTH} ((?:19|20)\d\d)\b")
 _RANGE = re.compile(r"(?<![\d/.-])((?:19|20)\d\d)\s?[-–/]\s?((?:19|20)?\d\d)(?![\d/.%-])")
 _COPYRIGHT = re.compile(
-    r"(?:©|\(c\)|Copyright:?|Crown copyright)\s*(?:©\s*)?([A-Z][A-Za-z&.' -]{2,60}?)?,?\s*"
-    r"((?:19|20)\d\d)\b"
+    r"(?:©|\(c\)|Copyright:?|Crown copyright)\s*+(?:©\s*+)?([A-Z][A-Za-z&.' -]{2,60}?)?,?\s*+"
+    r"((?:19|20)\d\d)\b"  # possessive \s*+: "©" and a long run of spaces was quadratic
 )
 _CODE = re.compile(r"\b[A-Z]{2,6}-(0[1-9]|1[0-2])(\d\d)-\d{2,5}\b")  # COMMS-0521-342: May 2021
 _PUBLISHED = re.compile(
-    rf"\b(?:Published|Publication date):?\s*(?:\d{{1,2}} )?{_MONTH}? ?((?:19|20)\d\d)\b"
+    rf"\b(?:Published|Publication date):?\s*+(?:\d{{1,2}} )?{_MONTH}? ?((?:19|20)\d\d)\b"
 )
 
 # Words that point to one nation's child protection system (lower case, counted in the text).

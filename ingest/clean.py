@@ -8,6 +8,7 @@ rejoining words hyphenated across a line break) is done by ``join_wrapped``.
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from collections.abc import Sequence
 
@@ -17,8 +18,10 @@ _PAGE_NUMBER = re.compile(
     r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-|\d{1,4}|\d+\s*/\s*\d+)\s*$", re.IGNORECASE
 )
 _EDGE = 3  # how many lines at the top and bottom of a page can be running furniture
-_WORD_END_HYPHEN = re.compile(r"([A-Za-z]{2,})-$")
-_LOWER_START = re.compile(r"^[a-z]")
+_LETTERS = frozenset(string.ascii_letters)
+_LEADING_LETTERS = re.compile(r"[A-Za-z]+")
+_SENTENCE_END = re.compile(r"[.!?:\"'”’)]$")
+MAX_WORD = 64  # letters: a longer run before a line-end hyphen is no word to look up
 
 # Prefixes that keep their hyphen when a compound is broken across lines ("multi-\nagency").
 _KEEP_HYPHEN_PREFIXES = frozenset(
@@ -104,30 +107,92 @@ def remove_running_lines(pages: Sequence[Sequence[str]]) -> list[list[str]]:
     return cleaned
 
 
+def _join(tail: str, whole: bool, right: str, known_words: set[str] | None) -> tuple[bool, str]:
+    """How ``right`` (stripped) joins text that ends in ``tail`` (right-stripped; ``whole``: the
+    tail is all of it): (drop the text's final hyphen, separator)."""
+    space = " " if tail and right else ""
+    if not tail.endswith("-") or not right[:1].isascii() or not right[:1].islower():
+        return False, space
+    hyphen = len(tail) - 1
+    start = hyphen
+    while start > 0 and tail[start - 1] in _LETTERS:
+        start -= 1
+    first = tail[start:hyphen]
+    if len(first) < 2:
+        return False, space
+    if start == 0 and not whole:  # longer than MAX_WORD letters: no word to look up
+        return True, ""
+    second = _LEADING_LETTERS.match(right)
+    rest = second.group(0) if second else ""
+    joined = (first + rest).lower()
+    hyphenated = f"{first}-{rest}".lower()
+    keep = first.lower() in _KEEP_HYPHEN_PREFIXES
+    if known_words is not None:
+        if hyphenated in known_words and joined not in known_words:
+            keep = True
+        elif joined in known_words:
+            keep = False
+    return not keep, ""
+
+
 def rejoin_hyphen(left: str, right: str, known_words: set[str] | None = None) -> str:
     """Join two wrapped lines, rejoining a word hyphenated across the break.
 
     ``"assess-" + "ment"`` gives ``"assessment"``; a compound whose first part is a usual
     prefix (``"multi-" + "agency"``), or whose hyphenated form is what the document uses
-    elsewhere, keeps its hyphen.
+    elsewhere, keeps its hyphen. Only the last ``MAX_WORD`` letters of ``left`` are looked at,
+    so the cost does not grow with the text already joined.
     """
-    left = left.rstrip()
-    right = right.lstrip()
-    m = _WORD_END_HYPHEN.search(left)
-    if m and _LOWER_START.match(right):
-        first = m.group(1)
-        second = re.match(r"[A-Za-z]+", right)
-        tail = second.group(0) if second else ""
-        joined = (first + tail).lower()
-        hyphenated = f"{first}-{tail}".lower()
-        keep = first.lower() in _KEEP_HYPHEN_PREFIXES
-        if known_words is not None:
-            if hyphenated in known_words and joined not in known_words:
-                keep = True
-            elif joined in known_words:
-                keep = False
-        return left + right if keep else left[:-1] + right
-    return f"{left} {right}" if left and right else left + right
+    paragraph = Paragraph(left)
+    paragraph.add(right, known_words)
+    return paragraph.text()
+
+
+class Paragraph:
+    """Text joined line by line as ``rejoin_hyphen`` joins two lines, in time linear in its
+    length (rejoining the whole text so far for every line was quadratic in its lines)."""
+
+    def __init__(self, text: str = "") -> None:
+        self._parts: list[str] = [text] if text else []
+        self._size = len(text)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def tail(self, n: int) -> str:
+        """The last ``n`` characters (fewer when the text is shorter)."""
+        pieces: list[str] = []
+        need = n
+        for part in reversed(self._parts):
+            if need <= 0:
+                break
+            pieces.append(part[-need:])
+            need -= len(part)
+        return "".join(reversed(pieces))
+
+    def text(self) -> str:
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    def add(self, line: str, known_words: set[str] | None = None) -> int:
+        """Join ``line`` on; returns where (the stripped) ``line`` starts in the text."""
+        right = line.lstrip()
+        while self._parts and self._parts[-1][-1:].isspace():
+            last = self._parts[-1].rstrip()
+            self._size -= len(self._parts[-1]) - len(last)
+            if last:
+                self._parts[-1] = last
+            else:
+                self._parts.pop()
+        tail = self.tail(MAX_WORD + 1)
+        drop, separator = _join(tail, len(tail) == self._size, right, known_words)
+        if drop:
+            self._parts[-1] = self._parts[-1][:-1]
+            self._size -= 1
+        self._parts.extend(part for part in (separator, right) if part)
+        self._size += len(separator) + len(right)
+        return self._size - len(right)
 
 
 @timed("clean")
@@ -170,14 +235,15 @@ def join_wrapped(lines: Sequence[str], known_words: set[str] | None = None) -> l
     widths = sorted(len(line.strip()) for line in lines if line.strip() and "\t" not in line)
     usual = widths[int(len(widths) * 0.8)] if widths else 80
     out: list[str] = []
-    current = ""
+    current = Paragraph()
     prev_len = 0
 
     def flush() -> None:
         nonlocal current
-        if current.strip():
-            out.append(current.strip())
-        current = ""
+        text = current.text().strip()
+        if text:
+            out.append(text)
+        current = Paragraph()
 
     for raw in lines:
         line = raw.strip()
@@ -190,14 +256,14 @@ def join_wrapped(lines: Sequence[str], known_words: set[str] | None = None) -> l
             continue
         if is_bullet(line):
             flush()
-            current = normalise_bullet(line)
-        elif not current:
-            current = line
-        elif prev_len < 0.75 * usual and re.search(r"[.!?:\"'”’)]$", current):
+            current = Paragraph(normalise_bullet(line))
+        elif not len(current):
+            current = Paragraph(line)
+        elif prev_len < 0.75 * usual and _SENTENCE_END.search(current.tail(2)):
             flush()
-            current = line
+            current = Paragraph(line)
         else:
-            current = rejoin_hyphen(current, line, known_words)
+            current.add(line, known_words)
         prev_len = len(line)
     flush()
     return out

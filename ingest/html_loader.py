@@ -36,7 +36,10 @@ _NOISE_WORDS = _names(
     "skip skiplink skiplinks share sharing social sidebar topbar"
 )
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.\-]+)", re.I)
+# ``[^<>]``: a tag holds no "<", so "<meta<meta<meta..." does not scan to the end each time.
+_META_CHARSET = re.compile(
+    rb"<meta[^<>]+charset\s*+=\s*+[\"']?\s*+([A-Za-z0-9_:.\-]+)", re.I
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _LANDMARKS = ["main", "article"]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.types import Document, page_span
-from ingest.clean import rejoin_hyphen
+from ingest.clean import MAX_WORD, Paragraph
 
 _HEADING = re.compile(r"^(#{1,6}) (?!<?(?:https?://|www\.))(.+)$")  # a link is no heading
 _LINK_HEADING = re.compile(r"^#{1,6} (?=<?(?:https?://|www\.))")
@@ -103,9 +103,15 @@ def split_sections(doc: Document) -> list[Section]:
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
     blocks: list[Block] = []
+    # The last block, still open: a paragraph that runs on over many pages is joined page by
+    # page into one Paragraph (rebuilding its whole text for each page was quadratic).
+    last: _OpenBlock | None = None
 
     def close() -> None:
-        nonlocal blocks
+        nonlocal blocks, last
+        if last is not None:
+            blocks.append(last.block())
+            last = None
         if blocks:
             sections.append(Section(tuple(h for _, h in path), tuple(blocks)))
         blocks = []
@@ -133,20 +139,29 @@ def split_sections(doc: Document) -> list[Section]:
             if line.startswith("\\#"):
                 line = line[1:]
             kind = _kind(raw)
-            prev = blocks[-1] if blocks else None
             if (
                 first_on_page
-                and prev is not None
-                and prev.kind in ("para", "item")
+                and last is not None
+                and last.kind in ("para", "item")
                 and kind == "para"
-                and not _ENDS_SENTENCE.search(prev.text)
+                and not _ENDS_SENTENCE.search(last.text.tail(MAX_WORD))
                 and line[:1].islower()
             ):
-                joined = rejoin_hyphen(prev.text, line)
-                offset = len(joined) - len(line)
-                blocks[-1] = Block(prev.kind, joined, (*prev.breaks, (offset, page.number)))
+                last.breaks.append((last.text.add(line), page.number))
             else:
-                blocks.append(Block(kind, line, ((0, page.number),)))
+                if last is not None:
+                    blocks.append(last.block())
+                last = _OpenBlock(kind, Paragraph(line), [(0, page.number)])
             first_on_page = False
     close()
     return sections
+
+
+@dataclass
+class _OpenBlock:
+    kind: str
+    text: Paragraph
+    breaks: list[tuple[int, int]]
+
+    def block(self) -> Block:
+        return Block(self.kind, self.text.text(), tuple(self.breaks))

@@ -8,6 +8,7 @@ abbreviations ("e.g.", "Dr.", "No.") and initials.
 from __future__ import annotations
 
 import re
+import string
 
 _ABBREVIATIONS = frozenset(
     [
@@ -54,6 +55,31 @@ _ABBREVIATIONS = frozenset(
 )
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[•A-Z0-9])")
 _BREAK_WHEN_LONG = re.compile(r"[;:](?=\s)")
+_WORD_CHARS = frozenset(string.ascii_letters + ".")
+_WORDS = re.compile(r"\S+")
+
+
+def word_before(text: str, start: int, stop: int) -> str:
+    """The letters and dots that run up to the full stop at ``text[stop]``, from ``start`` on
+    ("e.g" before "e.g."); "" when there are none or ``text[stop]`` is no full stop.
+
+    What ``re.search(r"([A-Za-z.]+)\\.$", text[start : stop + 1])`` finds, without copying the
+    text or trying every position in it (that was quadratic in a long run of letters). Each
+    run ends at a full stop before whitespace, so the runs scanned for one text never overlap.
+    """
+    if text[stop : stop + 1] != ".":
+        return ""
+    i = stop
+    while i > start and text[i - 1] in _WORD_CHARS:
+        i -= 1
+    return text[i:stop]
+
+
+def is_abbreviation(text: str, start: int, stop: int) -> bool:
+    """Whether the full stop at ``text[stop]`` ends a common abbreviation or an initial."""
+    word = word_before(text, start, stop)
+    token = word.lower().rstrip(".")
+    return bool(word) and (token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()))
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -67,12 +93,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         end = m.end()
         if end <= start:
             continue
-        before = text[start : m.start() + 1]
-        word = re.search(r"([A-Za-z.]+)\.$", before)
-        if word:
-            token = word.group(1).lower().rstrip(".")
-            if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
-                continue
+        if is_abbreviation(text, start, m.start()):
+            continue
         spans.append((start, end))
         start = end
         while start < n and text[start].isspace():
@@ -95,21 +117,26 @@ def split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[in
     if len(text[start:end].split()) <= max_words:
         return [(start, end)]
     pieces: list[tuple[int, int]] = []
-    cur = start
+    cur = counted = start
+    words = 0  # in text[cur:counted]: each break is followed by whitespace, so none is cut
     for m in _BREAK_WHEN_LONG.finditer(text, start, end):
-        if len(text[cur : m.end()].split()) >= max_words // 2:
+        words += len(text[counted : m.end()].split())
+        counted = m.end()
+        if words >= max_words // 2:
             pieces.append((cur, m.end()))
-            cur = m.end()
+            cur = counted = m.end()
+            words = 0
             while cur < end and text[cur].isspace():
                 cur += 1
+            counted = cur
     pieces.append((cur, end))
     out: list[tuple[int, int]] = []
     for s, e in pieces:
-        words = list(re.finditer(r"\S+", text[s:e]))
-        if len(words) <= max_words:
+        words_at = list(_WORDS.finditer(text, s, e))
+        if len(words_at) <= max_words:
             out.append((s, e))
             continue
-        for i in range(0, len(words), max_words):
-            group = words[i : i + max_words]
-            out.append((s + group[0].start(), s + group[-1].end()))
+        for i in range(0, len(words_at), max_words):
+            group = words_at[i : i + max_words]
+            out.append((group[0].start(), group[-1].end()))
     return out

@@ -19,7 +19,11 @@ from typing import Any
 from assistant.types import Chunk
 from ingest.cardinfer import period_of
 
-_NUMBER = re.compile(r"[<>~]?\s*\d[\d.,]*\s*%?(?:\s*\(\s*\d[\d.,]*\s*%?\s*\))?\s*\*?|[-–]")
+# Possessive: with plain ``\s*`` three runs of spaces in a row made a cell of many spaces
+# quadratic (each way of sharing the spaces between them was tried).
+_NUMBER = re.compile(
+    r"[<>~]?\s*+\d[\d.,]*+\s*+%?(?:\s*+\(\s*+\d[\d.,]*+\s*+%?\s*+\))?\s*+\*?|[-–]"
+)
 
 
 @dataclass(frozen=True)

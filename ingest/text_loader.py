@@ -20,7 +20,9 @@ _NUMBERED = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?|part\s+\d+:|appendix\s+\d+:|chapter\s+\d+)\s+\S", re.I
 )
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
+# Linear: the link text holds no "[" and a bracketed part of the address no "(", so a line
+# of "[" or "[a](" does not make every bracket scan to the end of the line.
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()]++|\([^()]*+\))*+\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 
 

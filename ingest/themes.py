@@ -11,6 +11,8 @@ only needs the similarities.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -46,7 +48,10 @@ class Theme:
 
 def _word(token: str, last: bool) -> str:
     if token.endswith("*"):
-        return re.escape(token[:-1]).replace("\\-", "[\\s-]?") + r"[\w'’-]*"
+        # Before another word the ending is bounded: "share* information" made each "share"
+        # in a run such as "share-share-share-..." scan to the end of the run (quadratic).
+        ending = r"[\w'’-]*" if last else r"[\w'’-]{0,40}"
+        return re.escape(token[:-1]).replace("\\-", "[\\s-]?") + ending
     body = re.sub(r"['’]", "['’]", re.escape(token).replace("\\-", "[\\s-]?"))
     return body + ("(?:s|es)?" if last and token[-1:].isalpha() else "")
 
@@ -150,8 +155,17 @@ def _spans(phrases: tuple[str, ...], text: str, lower: str = "") -> list[tuple[i
 def _drop(
     spans: Sequence[tuple[int, int]], bad: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """``spans`` without those that overlap an excluded phrase, in text order."""
-    return sorted({s for s in spans if not any(a < s[1] and s[0] < b for a, b in bad)})
+    """``spans`` without those that overlap an excluded phrase, in text order (in time
+    O((spans + bad) log bad), not spans x bad: a long run can hold thousands of each)."""
+    ordered = sorted(bad)
+    starts = [a for a, _ in ordered]
+    reach = list(itertools.accumulate((b for _, b in ordered), max))  # furthest end so far
+    kept: set[tuple[int, int]] = set()
+    for s in spans:
+        k = bisect.bisect_left(starts, s[1])  # the excluded spans that start before s ends
+        if not k or reach[k - 1] <= s[0]:
+            kept.add(s)
+    return sorted(kept)
 
 
 @dataclass(frozen=True)

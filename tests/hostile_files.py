@@ -6,7 +6,10 @@ file is exactly as damaged as a test means it to be and no more.
 
 from __future__ import annotations
 
+import base64
 import io
+import random
+import string
 import zlib
 from pathlib import Path
 
@@ -133,3 +136,34 @@ def sparse(path: Path, size: int) -> Path:
     with path.open("wb") as fh:
         fh.truncate(size)
     return path
+
+
+def long_runs(size: int) -> dict[str, str]:
+    """Runs of ``size`` characters without spaces in the shapes that made a pattern quadratic
+    (base64 blobs, rules of dashes, minified code, markup), and a few that hold spaces or tabs
+    where a pattern had two runs that could both take them."""
+    rnd = random.Random(11)
+
+    def fill(unit: str) -> str:
+        return (unit * (size // len(unit) + 1))[:size]
+
+    div = size // 12
+    return {
+        "letters": "".join(rnd.choice(string.ascii_letters) for _ in range(size)),
+        "base64": base64.b64encode(rnd.randbytes(size)).decode()[:size],
+        "dashes": "-" * size,
+        "at-and-dots": fill("a@b."),
+        "at-signs": fill("@a"),
+        "nested-div": ("<div>" * div + "text" + "</div>" * div).ljust(size, ">"),
+        "minified-js": fill("function(a,b){return!a.b+c[d]*e/f-g%h;};x=y.z('q',\"r\");"
+                            "if(a<b&&c>d){e++}"),
+        "digits": fill("0123456789"),
+        "punctuation": fill(".,;:!?"),
+        "hyphenated": fill("ab-"),
+        "link-brackets": fill("[a]("),
+        "curly-quotes": fill("“‘"),
+        "theme-words": "information " + fill("share-")[12:],
+        "spaces": "© " + " " * (size - 8) + "2019 x",
+        "tabs": "\t".join(["Row", "1 (" + " " * (size - 10) + "x", "2"]),
+        "quotations": fill("“We were not told about it” said one. "),
+    }
