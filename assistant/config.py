@@ -30,6 +30,7 @@ class Settings:
     max_file_mb: float = 200.0
     max_pages: int = 5000
     file_timeout_s: float = 300.0  # per file, read in a worker process; 0 turns that off
+    max_chunks: int = 20_000  # passages per file (the largest real reports make 1,000-3,000)
     auth_file: str = ""  # user:password-hash lines; turns on login in the UI
     audit_log: str = ""  # JSON lines of who asked what and what was cited; off if empty
     embed_backend: str = ""  # "torch" (fp32) or "bf16"; empty: the embedder's default
@@ -65,6 +66,7 @@ class Settings:
             max_file_mb=_float(env, "RLA_MAX_FILE_MB", cls.max_file_mb),
             max_pages=_int(env, "RLA_MAX_PAGES", cls.max_pages),
             file_timeout_s=_float(env, "RLA_FILE_TIMEOUT_S", cls.file_timeout_s),
+            max_chunks=_int(env, "RLA_MAX_CHUNKS", cls.max_chunks),
             auth_file=env.get("RLA_AUTH", ""),
             audit_log=env.get("RLA_AUDIT_LOG", ""),
             embed_backend=env.get("RLA_EMBED_BACKEND", ""),
@@ -88,6 +90,8 @@ class Settings:
             )
         if s.k < 1:
             raise SettingsError(f"RLA_K must be at least 1 (got {s.k})")
+        if s.max_chunks < 1:
+            raise SettingsError(f"RLA_MAX_CHUNKS must be at least 1 (got {s.max_chunks})")
         return s
 
 

@@ -69,8 +69,9 @@ def ingest_paths(
         log.warning("removing what an interrupted ingest left of %s", doc_id[:12])
         store.delete_document(doc_id)
     metadata = MetadataIndex(metadata_csv)
-    files, problems = collect_files(paths)
-    skipped = [SkippedFile(p.path, p.reason) for p in problems]
+    found = collect_files(paths)
+    files = found.files
+    skipped = [SkippedFile(p.path, p.reason) for p in found.problems]
     unchanged: list[str] = []
     ready: list[tuple[Path, Prepared]] = []
     for i, path in enumerate(files, start=1):
@@ -139,4 +140,5 @@ def ingest_paths(
         chunks=len(texts),
         seconds=time.perf_counter() - started,
         stage_seconds=dict(timer.stages),
+        hidden=tuple(found.hidden),
     )

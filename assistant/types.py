@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MetaValue = str | int | float | bool | list[str]  # lists: areas and themes, filtered by $contains
@@ -264,6 +265,15 @@ class Answer:
         }
 
 
+HIDDEN_NAMED = 5  # hidden files named in IngestReport.hidden_note; the rest are counted
+
+
+def _shown_name(path: str) -> str:
+    """A hidden entry's name, with a "/" after a folder's."""
+    folder = path.endswith(("/", "\\"))
+    return Path(path).name + ("/" if folder else "")
+
+
 @dataclass(frozen=True)
 class SkippedFile:
     path: str
@@ -281,11 +291,26 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    # Hidden files and folders (names starting with ".") in the folders walked: not read.
+    hidden: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when anything went in or was already there."""
         return bool(self.ingested or self.unchanged)
+
+    @property
+    def hidden_note(self) -> str:
+        """One line naming the hidden files and folders not read, and why ("" if none)."""
+        if not self.hidden:
+            return ""
+        names = [_shown_name(p) for p in self.hidden]
+        listed = ", ".join(names[:HIDDEN_NAMED])
+        more = f" and {len(names) - HIDDEN_NAMED} more" if len(names) > HIDDEN_NAMED else ""
+        return (
+            f"hidden    {len(names)} file(s) or folder(s) not read, as their names start "
+            f"with '.': {listed}{more}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -296,4 +321,5 @@ class IngestReport:
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "hidden": list(self.hidden),
         }

@@ -7,6 +7,7 @@ Every failure is an ``UnreadableFileError`` that names the file and the reason.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ class ChunkingParams:
     max_file_mb: float = 200.0
     max_pages: int = 5000
     file_timeout_s: float = 300.0  # per file, in a worker process (0: no worker, no limit)
+    max_chunks: int = 20_000  # passages per file; the largest real reports make 1,000-3,000
 
 
 def _loader(suffix: str) -> Callable[[Path], Document]:
@@ -67,15 +69,36 @@ def _loader(suffix: str) -> Callable[[Path], Document]:
     )
 
 
-def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[UnreadableFileError]]:
-    """Files to ingest (folders walked, sorted) and the paths that cannot be, with the reason."""
+@dataclass(frozen=True)
+class Found:
+    """What ``collect_files`` found: the files to read, the paths that cannot be read (with the
+    reason), and the hidden files and folders of the folders walked, which are not read."""
+
+    files: list[Path]
+    problems: list[UnreadableFileError]
+    hidden: list[str]  # paths; a folder's ends with the path separator
+
+
+def collect_files(paths: Iterable[Path]) -> Found:
+    """Files to ingest (folders walked, sorted) and the paths that cannot be, with the reason.
+
+    In a folder, files and folders whose names start with "." (``.git``, ``.DS_Store``, an
+    editor's ``.~lock`` file) are not read; they are listed in ``hidden`` so the report can say
+    so. A hidden file named on its own is read like any other.
+    """
     files: list[Path] = []
     problems: list[UnreadableFileError] = []
+    hidden: dict[str, None] = {}  # in order, each hidden file or top hidden folder once
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts) or not child.is_file():
+                dot = next((i for i, part in enumerate(rel.parts) if part.startswith(".")), None)
+                if dot is not None:
+                    top = path.joinpath(*rel.parts[: dot + 1])
+                    hidden[str(top) + (os.sep if top.is_dir() else "")] = None
+                    continue
+                if not child.is_file():
                     continue
                 if child.name == METADATA_FILE:
                     continue
@@ -90,7 +113,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[UnreadableFil
                 problems.append(_unsupported(path))
         else:
             problems.append(UnreadableFileError(str(path), "no such file or folder"))
-    return files, problems
+    return Found(files, problems, list(hidden))
 
 
 def _unsupported(path: Path) -> UnreadableFileError:
@@ -109,6 +132,16 @@ def check_size(path: Path, params: ChunkingParams) -> None:
             str(path),
             f"the file is {size / 1024 / 1024:.0f} MB, over the limit of "
             f"{params.max_file_mb:g} MB (RLA_MAX_FILE_MB)",
+        )
+
+
+def check_chunks(path: Path, count: int, params: ChunkingParams) -> None:
+    """Refuse a file that makes more passages than ``params.max_chunks`` (hours to embed)."""
+    if count > params.max_chunks:
+        raise UnreadableFileError(
+            str(path),
+            f"{count:,} passages is over the limit of {params.max_chunks:,} (RLA_MAX_CHUNKS); "
+            "split the file or raise the limit",
         )
 
 
@@ -154,6 +187,7 @@ def prepare(path: Path, metadata: MetadataIndex, params: ChunkingParams) -> Prep
     )
     if not chunks:
         raise UnreadableFileError(str(path), "no text to index after cleaning")
+    check_chunks(path, len(chunks), params)  # before tagging, and long before embedding
     chunks = with_tables(tag_areas(chunks))  # areas (headings inherited), stage, tables
     stages["parse"] = loaded - started - stages.get("clean", 0.0)
     stages["chunk"] = time.perf_counter() - loaded

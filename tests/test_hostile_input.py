@@ -21,9 +21,11 @@ import pytest
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import SettingsError, UnreadableFileError
+from assistant.indexing import ingest_paths
 from assistant.integrity import store_problems
 from assistant.types import IngestReport
 from ingest.isolation import run_isolated
+from ingest.pipeline import ChunkingParams
 from ui import handlers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,11 +169,13 @@ def test_text_in_other_encodings_is_read_correctly(batch: Batch) -> None:
 
 def test_the_page_and_time_limits_are_settings() -> None:
     s = Settings.from_env({"RLA_MAX_PAGES": "12", "RLA_FILE_TIMEOUT_S": "7.5",
-                           "RLA_MAX_FILE_MB": "3"})
-    assert (s.max_pages, s.file_timeout_s, s.max_file_mb) == (12, 7.5, 3.0)
-    assert Settings.from_env({}).max_file_mb == 200
+                           "RLA_MAX_FILE_MB": "3", "RLA_MAX_CHUNKS": "40"})
+    assert (s.max_pages, s.file_timeout_s, s.max_file_mb, s.max_chunks) == (12, 7.5, 3.0, 40)
+    assert (Settings.from_env({}).max_file_mb, Settings.from_env({}).max_chunks) == (200, 20_000)
     with pytest.raises(SettingsError, match="RLA_MAX_PAGES"):
         Settings.from_env({"RLA_MAX_PAGES": "0"})
+    with pytest.raises(SettingsError, match="RLA_MAX_CHUNKS"):
+        Settings.from_env({"RLA_MAX_CHUNKS": "0"})
 
 
 def test_a_lower_page_limit_applies(tmp_path: Path, embedder: Any) -> None:
@@ -180,6 +184,80 @@ def test_a_lower_page_limit_applies(tmp_path: Path, embedder: Any) -> None:
     report = _assistant(tmp_path / "home", embedder, max_pages=2).ingest([pdf])
     assert not report.ingested
     assert "3 pages, over the limit of 2 (RLA_MAX_PAGES)" in report.skipped[0].reason
+
+
+def test_a_file_over_the_passage_limit_is_skipped_before_it_is_embedded(
+    tmp_path: Path, embedder: Any
+) -> None:
+    assistant = _assistant(tmp_path / "home", embedder)
+    assert len(assistant.ingest([SAMPLE]).ingested) == 4
+    before = _chunk_ids(assistant)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "big.txt").write_text(PROSE * 12, encoding="utf-8")  # about 4,300 words
+    (folder / "small.txt").write_text(PROSE, encoding="utf-8")
+    s = assistant.settings
+    params = ChunkingParams(s.chunk_words, s.chunk_max_words, s.chunk_min_words,
+                            file_timeout_s=TIMEOUT_S, max_chunks=5)
+    report = ingest_paths([folder], store=assistant.store, embedder=embedder, params=params)
+    assert [c.file for c in report.ingested] == ["small.txt"]
+    (skip,) = report.skipped
+    assert skip.path == str(folder / "big.txt")
+    assert re.fullmatch(r"\d\d passages is over the limit of 5 \(RLA_MAX_CHUNKS\); split the "
+                        r"file or raise the limit", skip.reason), skip.reason
+    assert report.chunks == report.ingested[0].chunks  # only small.txt's passages embedded
+    after = _chunk_ids(assistant)
+    assert all(after[f] == ids for f, ids in before.items()) and "big.txt" not in after
+    assert store_problems(assistant.store) == []
+    # The same file goes in under the default limit.
+    default = replace(params, max_chunks=Settings.from_env({}).max_chunks)
+    again = ingest_paths([folder], store=assistant.store, embedder=embedder, params=default)
+    assert [c.file for c in again.ingested] == ["big.txt"] and again.ingested[0].chunks > 5
+    assistant.store.close()
+
+
+def _hidden_folder(folder: Path) -> dict[str, str]:
+    """A folder with hidden files and folders beside visible ones; name -> why it is there."""
+    files = {
+        "review.md": PROSE,
+        ".DS_Store": "\x00\x01 finder data",
+        ".notes.md": f"{PROSE} Notes.",
+        ".drafts/draft.md": f"{PROSE} A draft.",
+        ".drafts/deeper/older.md": f"{PROSE} An older draft.",
+        "sub/ok.txt": SPANISH,
+        "sub/.~lock.review.docx#": "lock",
+    }
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return files
+
+
+def test_hidden_files_in_a_folder_are_named_in_the_report(tmp_path: Path, embedder: Any) -> None:
+    folder = tmp_path / "in"
+    _hidden_folder(folder)
+    assistant = _assistant(tmp_path / "home", embedder)
+    report = assistant.ingest([folder])
+    assert sorted(c.file for c in report.ingested) == ["ok.txt", "review.md"]
+    assert report.skipped == ()
+    hidden = [str(folder / ".DS_Store"), str(folder / ".drafts") + os.sep,
+              str(folder / ".notes.md"), str(folder / "sub" / ".~lock.review.docx#")]
+    assert list(report.hidden) == hidden  # a hidden folder once, not each file in it
+    assert report.to_dict()["hidden"] == hidden
+    assert report.hidden_note == ("hidden    4 file(s) or folder(s) not read, as their names "
+                                  "start with '.': .DS_Store, .drafts/, .notes.md, "
+                                  ".~lock.review.docx#")
+    # Named on its own, a hidden file is read like any other.
+    alone = assistant.ingest([folder / ".notes.md"])
+    assert [c.file for c in alone.ingested] == [".notes.md"] and alone.hidden == ()
+    assert alone.hidden_note == ""
+    assistant.store.close()
+
+
+def test_many_hidden_files_are_counted_after_the_first_five(tmp_path: Path) -> None:
+    report = IngestReport(hidden=tuple(str(tmp_path / f".f{i}") for i in range(8)))
+    assert report.hidden_note.endswith("'.': .f0, .f1, .f2, .f3, .f4 and 3 more")
+    assert report.hidden_note.startswith("hidden    8 file(s) or folder(s) not read")
 
 
 # -- the CLI --------------------------------------------------------------------------------
@@ -215,6 +293,24 @@ def test_cli_ingest_names_each_bad_file_and_carries_on(
     assert "ingested  latin-1.txt" in result.stdout
     listing = runner.invoke(main, ["list"], env=env).stdout
     assert "latin-1.txt" in listing and listing.count("rla-briefing") == 4
+
+
+def test_cli_ingest_json_lists_the_hidden_files(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    folder = tmp_path / "in"
+    _hidden_folder(folder)
+    env = {"RLA_HOME": str(tmp_path / "home"), "RLA_FILE_TIMEOUT_S": str(TIMEOUT_S)}
+    result = CliRunner().invoke(main, ["ingest", "--json", str(folder)], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [Path(p).name for p in report["hidden"]] == [
+        ".DS_Store", ".drafts", ".notes.md", ".~lock.review.docx#"]
+    assert sorted(c["file"] for c in report["ingested"]) == ["ok.txt", "review.md"]
 
 
 # -- the UI upload --------------------------------------------------------------------------
