@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from assistant.cli import main
 from assistant.core import Assistant
+from assistant.resources import sample_corpus_dir
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import DIM
 
@@ -237,3 +238,16 @@ def test_bad_setting_is_a_user_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: RLA_K must be a whole number (got 'many')"
+
+
+def test_ingest_says_which_hidden_files_it_did_not_read(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / ".git").mkdir(parents=True)
+    shutil.copyfile(sample_corpus_dir() / "rla-briefing-england-serious-case-reviews.md",
+                    docs / "brief.md")
+    (docs / ".draft-notes.md").write_text("Not for the library.", encoding="utf-8")
+    result = rla(tmp_path / "home", "ingest", str(docs))
+    assert result.exit_code == 0, result.output
+    assert "ingested  brief.md" in result.output
+    assert ("hidden    2 file(s) or folder(s) not read, as their names start with '.': "
+            ".draft-notes.md, .git/") in result.output

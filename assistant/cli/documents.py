@@ -70,6 +70,8 @@ def print_report(report: IngestReport) -> None:
         click.echo(f"unchanged {shown(str(path))}")
     for skip in report.skipped:
         click.echo(f"skipped   {shown(str(skip.path))}: {shown(skip.reason)}", err=True)
+    if report.hidden_note:
+        click.echo(shown(report.hidden_note), err=True)
     click.echo(
         f"{len(report.ingested)} file(s) ingested, {len(report.unchanged)} unchanged, "
         f"{len(report.skipped)} skipped, {report.chunks} chunks, {report.seconds:.1f} s"
