@@ -57,4 +57,4 @@ clean-venv:
 # 20 clients ask through the HTTP API for 60 s while a batch ingest runs (127.0.0.1 only);
 # e.g. `make load LOAD_ARGS="--clients 50 --seconds 120"` (bounded: 50 clients, 600 s).
 load: $(VENV_STAMP)
-	$(PY) -m assistant.loadtest $(LOAD_ARGS)
+	$(PY) -m assistant.dev.loadtest $(LOAD_ARGS)

@@ -13,13 +13,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer import Answerer, ExtractiveAnswerer
+from assistant.answering.extractive import Answerer, ExtractiveAnswerer
+from assistant.answering.retrieve import HybridRetriever, Mode
 from assistant.config import Settings
 from assistant.errors import NotFoundError
-from assistant.indexing import Progress, file_sha256, ingest_paths
 from assistant.inputs import clean_question
-from assistant.integrity import store_write_lock
-from assistant.retrieve import HybridRetriever, Mode
+from assistant.store.indexing import Progress, file_sha256, ingest_paths
+from assistant.store.integrity import store_write_lock
 from assistant.types import Answer, DocumentCard, IngestReport
 from ingest.pipeline import ChunkingParams
 from vectorstore.chroma_store import ChromaStore
@@ -33,13 +33,13 @@ from vectorstore.embedder import (
 )
 
 if TYPE_CHECKING:
+    from assistant.answering.llm.answerer import NamedChatModel
     from assistant.answering.question import Question
-    from assistant.catalog import Catalog
-    from assistant.filters import Filters
     from assistant.lc_retriever import AssistantRetriever
-    from assistant.llm_answer import NamedChatModel
-    from assistant.quotes import FoundQuote
-    from assistant.retag import RetagReport
+    from assistant.library.catalog import Catalog
+    from assistant.library.filters import Filters
+    from assistant.library.retag import RetagReport
+    from assistant.trainer.quotes import FoundQuote
 
 
 UPLOADS = "uploads"  # files added in the chat window, under RLA_HOME
@@ -103,7 +103,9 @@ class Assistant:
         )
         if not self.settings.llm and self._chat_model is None:
             return extractive
-        from assistant.llm_answer import llm_answerer  # RLA_LLM: checked, with this fallback
+        from assistant.answering.llm.answerer import (
+            llm_answerer,  # RLA_LLM: checked, with this fallback
+        )
 
         return llm_answerer(self.settings, extractive, self._chat_model)
 
@@ -194,7 +196,7 @@ class Assistant:
     def repair(self) -> list[str]:
         """Remove what interrupted ingests left (under the write lock, so a running ingest's
         unfinished document is never mistaken for leftovers); the doc ids removed."""
-        from assistant.integrity import repair
+        from assistant.store.integrity import repair
 
         with self._write_lock, store_write_lock(self.settings.home):
             return repair(self.store)
@@ -271,14 +273,14 @@ class Assistant:
     def quotes(
         self, topic: str, *, limit: int = 10, filters: Filters | None = None
     ) -> list[FoundQuote]:
-        """Quoted speech about ``topic`` with its attribution (``assistant.quotes``)."""
-        from assistant.quotes import find_quotes
+        """Quoted speech about ``topic`` with its attribution (``assistant.trainer.quotes``)."""
+        from assistant.trainer.quotes import find_quotes
 
         return find_quotes(self.catalog(), self.embedder, topic, limit=limit, filters=filters)
 
     def catalog(self) -> Catalog:
         """Areas, themes and periods over every stored passage, rebuilt when the store changes."""
-        from assistant.catalog import Catalog
+        from assistant.library.catalog import Catalog
 
         revision = self.store.revision()
         cached = self._catalog
@@ -289,7 +291,7 @@ class Assistant:
 
     def retag(self, progress: Callable[[int, int], None] | None = None) -> RetagReport:
         """Recompute the card, areas, tables and themes of every stored passage in place."""
-        from assistant.retag import retag
+        from assistant.library.retag import retag
 
         with self._write_lock, store_write_lock(self.settings.home):
             report = retag(self.store, self.embedder, progress)

@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.retrieve import Mode
+from assistant.answering.retrieve import Mode
 from assistant.types import Evidence
 
 

@@ -1,4 +1,4 @@
-"""Paths of the data files that ship inside the ``assistant`` package.
+"""Paths of the files that ship inside the ``assistant`` package: the sample corpus.
 
 Resolved from this file's location rather than ``importlib.resources.files``, which fails on
 setuptools' editable installs ("MultiplexedPath only supports directories").
@@ -9,11 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def data_path(name: str) -> Path:
-    """A file under ``assistant/data/`` (the gazetteer, the theme taxonomy, ...)."""
-    return PACKAGE_DIR / "data" / name
 
 
 def sample_corpus_dir() -> Path:

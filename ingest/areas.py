@@ -1,6 +1,6 @@
 """The area gazetteer: Scottish councils, child protection committees, health boards, nations.
 
-Data lives in ``assistant/data/areas.json`` (name, kind, aliases, parent); a user teaches the
+Data lives in ``ingest/data/areas.json`` (name, kind, aliases, parent); a user teaches the
 assistant a new spelling by adding an alias there. Matching is case-sensitive on whole words
 (place names are proper nouns) and prefers the longest name, so "Glasgow Child Protection
 Committee" is one mention, not "Glasgow" plus a committee.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from assistant.resources import data_path
+from ingest.data_files import data_path
 
 NATIONS = ("Scotland", "England", "Wales", "Northern Ireland")
 _GENERIC = re.compile(

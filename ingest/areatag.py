@@ -1,4 +1,4 @@
-"""Areas on each passage, from the gazetteer (``assistant/data/areas.json``).
+"""Areas on each passage, from the gazetteer (``ingest/data/areas.json``).
 
 A heading that names an area gives it to the whole block beneath it (the section path holds
 every heading above a chunk, so "Glasgow Child Protection Committee > The change in practice"

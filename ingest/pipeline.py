@@ -1,6 +1,6 @@
 """From paths to chunks: find the files, load each with its loader, cut it into chunks.
 
-Embedding and storing are the core's job (``assistant.indexing``); this module only reads.
+Embedding and storing are the core's job (``assistant.store.indexing``); this module only reads.
 Every failure is an ``UnreadableFileError`` that names the file and the reason.
 """
 

@@ -1,11 +1,11 @@
-"""The theme taxonomy (``assistant/data/themes.json``) and the tagging rules on one passage.
+"""The theme taxonomy (``ingest/data/themes.json``) and the tagging rules on one passage.
 
 A passage gets a theme when one of the theme's *phrases* stands in it, or when a *context*
 phrase stands in it and the passage is also close in meaning to the theme's label and
 definition (cosine of their embeddings at least ``context_similarity``, and the theme among the
 ``top`` themes nearest the passage), or, with no phrase at all, when it is very close in
 meaning (``similarity``, and among the ``top``). Each tag keeps the span that
-triggered it. The embeddings are computed by the caller (``assistant.tagging``); this module
+triggered it. The embeddings are computed by the caller (``assistant.library.tagging``); this module
 only needs the similarities.
 """
 
@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from assistant.resources import data_path
+from ingest.data_files import data_path
 from ingest.sentences import sentence_spans
 
 _NOT_CONTENT = re.compile(r"\b(contents|references|bibliography)\s*$", re.I)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.citations import collapse, integrity_problems
+from assistant.answering.citations import collapse, integrity_problems
+from assistant.answering.retrieve import Mode
 from assistant.core import Assistant
-from assistant.retrieve import Mode
 from assistant.types import Answer
 from vectorstore.keyword import tokenize
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS_PDF, DEV_SET
 
-from assistant.evaluate import load_items
+from assistant.dev.evaluate import load_items
 
 SMALL_PDFS = [
     "ci-news-learning-from-scrs-2012-2015.pdf",
@@ -22,7 +22,7 @@ SMALL_PDFS = [
 
 @pytest.mark.slow
 def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
-    from assistant.bench import render, run_bench
+    from assistant.dev.bench import render, run_bench
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -62,6 +62,6 @@ def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
     assert "ours / raw encode" in text and "peak RSS" in text and "encoders" in text
 
     # The scaled stores are cached: a second build finds them.
-    from assistant.bench_scale import cache_root
+    from assistant.dev.bench_scale import cache_root
 
     assert any(p.name.startswith("ours-2000-") for p in cache_root(tmp_path / "cache").iterdir())

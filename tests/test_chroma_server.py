@@ -11,7 +11,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.core import Assistant
-from assistant.integrity import store_problems
+from assistant.store.integrity import store_problems
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GLASGOW = "How did Glasgow Child Protection Committee respond to an SCR about neglect?"

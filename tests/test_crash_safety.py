@@ -24,7 +24,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.core import Assistant
-from assistant.integrity import store_problems
+from assistant.store.integrity import store_problems
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "assistant" / "sample_corpus"

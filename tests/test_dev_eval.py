@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from assistant.citations import collapse
+from assistant.answering.citations import collapse
 from assistant.core import Assistant
 
 pytestmark = pytest.mark.slow

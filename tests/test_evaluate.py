@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from conftest import CORPUS_PDF, DEV_SET
 
-from assistant.eval_table import render
-from assistant.evaluate import (
+from assistant.dev.eval_table import render
+from assistant.dev.evaluate import (
     BASELINE,
     EvalItem,
     contains,
@@ -185,8 +185,8 @@ def test_eval_reports_the_llm_sentence_pass_share(tiny_assistant: Any, embedder:
     sentences passed the checks."""
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+    from assistant.answering.llm.answerer import LLMAnswerer, NamedChatModel
     from assistant.core import Assistant
-    from assistant.llm_answer import LLMAnswerer, NamedChatModel
 
     # One sentence without a marker (fails), then the same with an invented marker (fails).
     model = FakeListChatModel(responses=["Reviews were held in Scotland. Neglect recurs [99]."])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.followup import build_query, content_words, is_follow_up
+from assistant.answering.followup import build_query, content_words, is_follow_up
 
 NEGLECT = "what do reviews say about neglect?"
 

@@ -21,8 +21,8 @@ import pytest
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import SettingsError, UnreadableFileError
-from assistant.indexing import ingest_paths
-from assistant.integrity import store_problems
+from assistant.store.indexing import ingest_paths
+from assistant.store.integrity import store_problems
 from assistant.types import IngestReport
 from ingest.isolation import run_isolated
 from ingest.pipeline import ChunkingParams

@@ -20,7 +20,7 @@ from typing import Any
 import pypdf
 import pytest
 
-from assistant.citations import collapse
+from assistant.answering.citations import collapse
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import NotFoundError

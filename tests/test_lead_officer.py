@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from conftest import AssistantRunner
 
-from assistant.citations import collapse, integrity_problems
+from assistant.answering.citations import collapse, integrity_problems
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
-from assistant.filters import resolve
-from assistant.retag import TAG_FIELDS
+from assistant.library.filters import resolve
+from assistant.library.retag import TAG_FIELDS
 from ui import handlers, structure
 
 BRIEFING = "learning-from-serious-case-reviews-briefing.pdf"

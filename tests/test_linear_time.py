@@ -74,24 +74,24 @@ def _lines(text: str) -> list[str]:
 
 def _functions() -> dict[str, Callable[[str], object]]:
     """Imported here, in the worker: what each function is given is one passage."""
-    from assistant.answer import ExtractiveAnswerer
-    from assistant.answering.question import parse_question
-    from assistant.briefing import candidates
-    from assistant.checks import (
+    from assistant.answering.citations import collapse, is_verbatim
+    from assistant.answering.extractive import ExtractiveAnswerer
+    from assistant.answering.followup import build_query, content_words
+    from assistant.answering.llm.checks import (
         check_sentence,
         figures,
         normalise_markers,
         quoted_spans,
         split_reply,
     )
-    from assistant.citations import collapse, is_verbatim
-    from assistant.examples import examples_in, names_change
-    from assistant.followup import build_query, content_words
-    from assistant.passages import DocText
-    from assistant.quotes import coverage, search_text, topic_words
-    from assistant.retrieve import Retrieval
-    from assistant.speech import quotation_spans, speech_in
-    from assistant.support import supporting_span
+    from assistant.answering.llm.support import supporting_span
+    from assistant.answering.question import parse_question
+    from assistant.answering.retrieve import Retrieval
+    from assistant.trainer.briefing import candidates
+    from assistant.trainer.examples import examples_in, names_change
+    from assistant.trainer.passages import DocText
+    from assistant.trainer.quotes import coverage, search_text, topic_words
+    from assistant.trainer.speech import quotation_spans, speech_in
     from ingest.areas import default_gazetteer
     from ingest.areatag import tag_areas
     from ingest.cardinfer import infer_card, period_of
@@ -184,17 +184,26 @@ SCANNING = [
     "ingest.areas", "ingest.areatag", "ingest.cardinfer", "ingest.chunking", "ingest.clean",
     "ingest.docx_loader", "ingest.html_loader", "ingest.pdf_loader", "ingest.sections",
     "ingest.sentences", "ingest.tables", "ingest.text_loader", "ingest.themes",
-    "assistant.answer", "assistant.answering.question", "assistant.briefing", "assistant.checks",
-    "assistant.citations",
-    "assistant.examples", "assistant.followup", "assistant.passages", "assistant.quotes",
-    "assistant.speech", "assistant.structured", "assistant.support", "assistant.trainer",
+    "assistant.answering.extractive",
+    "assistant.answering.question",
+    "assistant.trainer.briefing",
+    "assistant.answering.llm.checks",
+    "assistant.answering.citations",
+    "assistant.trainer.examples",
+    "assistant.answering.followup",
+    "assistant.trainer.passages",
+    "assistant.trainer.quotes",
+    "assistant.trainer.speech",
+    "assistant.library.structured",
+    "assistant.answering.llm.support",
+    "assistant.trainer.requests",
     "vectorstore.keyword",
 ]
 # Patterns only ever tried at one position, with how the code uses them (searched from every
 # position they would be quadratic in a run of spaces, as the code never does).
 ANCHORED: dict[str, Callable[[re.Pattern[Any], Any], object]] = {
     "ingest.tables._NUMBER": lambda p, t: p.fullmatch(t),  # a whole table cell
-    "assistant.speech._AFTER": lambda p, t: p.match(t, 0),  # just after a closing mark
+    "assistant.trainer.speech._AFTER": lambda p, t: p.match(t, 0),  # just after a closing mark
 }
 
 

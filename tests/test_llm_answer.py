@@ -17,13 +17,9 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage
 from test_llm_checks import GOOD, PASSAGES, QUESTION
 
-from assistant.answer import ExtractiveAnswerer
-from assistant.answering.question import Question, parse_question
-from assistant.checks import answer_pass_share
-from assistant.citations import integrity_problems, is_verbatim
-from assistant.config import Settings
-from assistant.errors import SettingsError
-from assistant.llm_answer import (
+from assistant.answering.citations import integrity_problems, is_verbatim
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.llm.answerer import (
     LLMAnswerer,
     LLMUnavailableError,
     ModelSpec,
@@ -31,7 +27,11 @@ from assistant.llm_answer import (
     load_prompt,
     prompt_messages,
 )
-from assistant.retrieve import Retrieval
+from assistant.answering.llm.checks import answer_pass_share
+from assistant.answering.question import Question, parse_question
+from assistant.answering.retrieve import Retrieval
+from assistant.config import Settings
+from assistant.errors import SettingsError
 from assistant.types import Answer, Chunk, Evidence
 from ingest.areas import default_gazetteer
 from ingest.themes import default_taxonomy
@@ -216,7 +216,8 @@ def test_the_prompt_numbers_the_excerpts_and_keeps_them_data() -> None:
 
 
 def test_prompts_load_outside_the_checkout(tmp_path: Path) -> None:
-    code = "from assistant.llm_answer import load_prompt as p; print(len(p('answer_user.txt')))"
+    code = ("from assistant.answering.llm.answerer import load_prompt as p; "
+            "print(len(p('answer_user.txt')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, check=True)
     assert int(out.stdout) == len(load_prompt("answer_user.txt")) > 0
@@ -289,8 +290,8 @@ def test_the_chat_window_streams_checked_drafts_and_names_the_backend(
 ) -> None:
     """A real Assistant on a real store; only the chat model is a fake. Its reply cites the
     excerpts by the numbers this search gives them."""
+    from assistant.answering.llm.answerer import NamedChatModel
     from assistant.core import Assistant
-    from assistant.llm_answer import NamedChatModel
     from ui import handlers
 
     docs = tmp_path / "docs"

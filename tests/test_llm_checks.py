@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.checks import (
+from assistant.answering.llm.checks import (
     SentenceStream,
     check_reply,
     check_sentence,

@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from assistant.checks import answer_pass_share
-from assistant.citations import integrity_problems
+from assistant.answering.citations import integrity_problems
+from assistant.answering.llm.answerer import LLMAnswerer
+from assistant.answering.llm.checks import answer_pass_share
 from assistant.config import Settings
 from assistant.core import Assistant
-from assistant.llm_answer import LLMAnswerer
 from assistant.types import Answer
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from assistant.loadtest import (
+from assistant.dev.loadtest import (
     MAX_CLIENTS,
     MAX_SECONDS,
     QUESTIONS,

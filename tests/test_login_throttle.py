@@ -17,7 +17,9 @@ import httpx
 import pytest
 from conftest import free_port
 
-from assistant.auth import (
+from assistant.config import Settings
+from assistant.core import Assistant
+from assistant.security.auth import (
     FREE_FAILURES,
     LoginThrottle,
     TooManyAttempts,
@@ -25,8 +27,6 @@ from assistant.auth import (
     load_users,
     set_user,
 )
-from assistant.config import Settings
-from assistant.core import Assistant
 
 PASSWORD = "correct horse battery"
 ATTACKER, USER = "203.0.113.9", "198.51.100.20"  # client addresses for the check itself

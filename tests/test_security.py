@@ -16,7 +16,11 @@ import httpx
 import pytest
 from conftest import free_port
 
-from assistant.auth import (
+from assistant.answering.citations import integrity_problems
+from assistant.config import Settings
+from assistant.core import Assistant
+from assistant.errors import SettingsError
+from assistant.security.auth import (
     FREE_FAILURES,
     TooManyAttempts,
     checker,
@@ -25,10 +29,6 @@ from assistant.auth import (
     load_users,
     set_user,
 )
-from assistant.citations import integrity_problems
-from assistant.config import Settings
-from assistant.core import Assistant
-from assistant.errors import SettingsError
 from ui import handlers
 from ui.render import api_markdown, chat_messages, evidence_html
 
@@ -300,8 +300,8 @@ def _visible(rendered: str) -> str:
 def test_a_handout_in_markdown_shows_document_html_as_text(
     tmp_path: Path, embedder: Any
 ) -> None:
-    from assistant.handout import answer_handout
-    from assistant.handout_md import to_markdown, write
+    from assistant.trainer.handout import answer_handout
+    from assistant.trainer.handout_md import to_markdown, write
 
     source = tmp_path / "hostile-review.md"
     source.write_text(HOSTILE_REVIEW, encoding="utf-8")
@@ -321,9 +321,9 @@ def test_a_handout_in_markdown_shows_document_html_as_text(
 
 
 def test_every_part_of_a_markdown_handout_is_escaped() -> None:
-    from assistant.handout import ExampleBlock, Handout, Section, Statement
-    from assistant.handout_md import to_markdown
-    from assistant.passages import Cited
+    from assistant.trainer.handout import ExampleBlock, Handout, Section, Statement
+    from assistant.trainer.handout_md import to_markdown
+    from assistant.trainer.passages import Cited
 
     evil = "<img src=x onerror=alert(1)> ![t](http://127.0.0.1:9/t.png) [go](http://127.0.0.1:9)"
     cited = Cited(f"A quote {evil} & so on &amp; more.", f"Title {evil}", f"file{evil}.md",

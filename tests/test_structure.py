@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.filters import resolve, where_matches
+from assistant.library.filters import resolve
 from assistant.types import Chunk, Document, Page
 from ingest.areatag import area_meta, area_tags, default_places
 from ingest.cardinfer import infer_card, period_of
@@ -18,6 +18,7 @@ from ingest.metadata import MetadataIndex
 from ingest.pipeline import ChunkingParams, load, prepare
 from ingest.tables import tables_in
 from ingest.themes import Taxonomy, tag_passage
+from vectorstore.where import where_matches
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 TRIENNIAL = CORPUS / "pdf" / "ci-triennial-review-icrs-scrs-2018-2021.pdf"
@@ -140,7 +141,7 @@ def test_the_period_table_keeps_its_headings(triennial: list[Chunk]) -> None:
 
 
 def test_a_user_adds_a_theme_by_editing_the_data_file(tmp_path: Path) -> None:
-    data = json.loads((Path(__file__).parents[1] / "assistant/data/themes.json").read_text())
+    data = json.loads((Path(__file__).parents[1] / "ingest/data/themes.json").read_text())
     data["themes"].append({"id": "fire_safety", "label": "Fire safety", "definition": "Fires",
                            "phrases": ["smoke alarm*", "house fire"]})
     path = tmp_path / "themes.json"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from assistant.theme_eval import LABELS, evaluate, load_labels
+from assistant.dev.theme_eval import LABELS, evaluate, load_labels
 from ingest.themes import default_taxonomy
 
 pytestmark = pytest.mark.slow

@@ -16,16 +16,16 @@ from docx import Document as open_docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
-from assistant.citations import collapse, integrity_problems
+from assistant.answering.citations import collapse, integrity_problems
 from assistant.cli import main
 from assistant.core import Assistant
-from assistant.examples import find_examples
-from assistant.filters import resolve
-from assistant.handout import Handout, theme_handout
-from assistant.handout_md import to_markdown, write
-from assistant.passages import Cited, stored_text
-from assistant.quotes import quote_index
-from assistant.speech import quotation_spans
+from assistant.library.filters import resolve
+from assistant.trainer.examples import find_examples
+from assistant.trainer.handout import Handout, theme_handout
+from assistant.trainer.handout_md import to_markdown, write
+from assistant.trainer.passages import Cited, stored_text
+from assistant.trainer.quotes import quote_index
+from assistant.trainer.speech import quotation_spans
 from ui import basket
 from ui.render import Turn
 

@@ -4,10 +4,10 @@ report's structure and in running text."""
 
 from __future__ import annotations
 
-from assistant.citations import collapse
-from assistant.examples import examples_in
-from assistant.passages import DocText, section_label
-from assistant.speech import speech_in
+from assistant.answering.citations import collapse
+from assistant.trainer.examples import examples_in
+from assistant.trainer.passages import DocText, section_label
+from assistant.trainer.speech import speech_in
 from assistant.types import Chunk
 from ingest.themes import default_taxonomy
 

@@ -15,10 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.core import Assistant
-from assistant.examples import Example, all_examples
-from assistant.handout import Handout, Statement, answer_handout, picks_handout, theme_handout
-from assistant.handout_md import write
-from assistant.passages import Cited
+from assistant.trainer.examples import Example, all_examples
+from assistant.trainer.handout import (
+    Handout,
+    Statement,
+    answer_handout,
+    picks_handout,
+    theme_handout,
+)
+from assistant.trainer.handout_md import write
+from assistant.trainer.passages import Cited
 from assistant.types import Answer
 from ui.render import Turn
 from ui.structure import theme_choices

@@ -5,8 +5,8 @@ and how many questions run at once.
   address) without ``RLA_AUTH`` is refused: reviews would be open to the network.
 - ``RLA_AUTH`` names a file of ``user:password-hash`` lines (``rla add-user``); with it, every
   page, API call and file needs a login (Gradio's own session cookie). Wrong passwords are
-  slowed per (user, client address) by ``assistant.auth.LoginThrottle``; an attempt inside its
-  wait gets ``429`` with ``Retry-After``.
+  slowed per (user, client address) by ``assistant.security.auth.LoginThrottle``; an attempt
+  inside its wait gets ``429`` with ``Retry-After``.
 - Gradio calls the login check with the user name and password only, so ``ClientAddress``
   (ASGI middleware) records each request's client address for it to read.
 - The client address is the connecting one. ``X-Forwarded-For`` is believed only from the
@@ -25,10 +25,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from assistant.audit import audit_log
-from assistant.auth import TooManyAttempts, checker, is_loopback, load_users
 from assistant.core import Assistant
 from assistant.errors import SettingsError
+from assistant.security.audit import audit_log
+from assistant.security.auth import TooManyAttempts, checker, is_loopback, load_users
 from assistant.types import Answer
 
 # Questions answered at once. The model runs one batch at a time (2 cores here), so more

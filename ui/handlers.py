@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from assistant.answering.followup import build_query
 from assistant.core import UPLOADS, Assistant
-from assistant.filters import Filters
-from assistant.followup import build_query
+from assistant.library.filters import Filters
 from assistant.types import Citation, DocumentCard, IngestReport
 from ui.render import FileOutcome, FileUrl, Turn, api_markdown, chat_messages, evidence_html
 

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.auth import is_loopback
+from assistant.security.auth import is_loopback
 
 ALLOWED_HOSTS_ENV = "RLA_ALLOWED_HOSTS"
 WILDCARDS = ("0.0.0.0", "::", "")

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from assistant.compare import BY, compare
 from assistant.core import Assistant
-from assistant.filters import Filters, resolve
+from assistant.library.compare import BY, compare
+from assistant.library.filters import Filters, resolve
 from ingest.areas import NATIONS
 from ui.compare_view import (
     EMPTY_CELL,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.filters import Filters, question_filters
+from assistant.library.filters import Filters, question_filters
 from ingest.areas import Area, Gazetteer
 from ingest.themes import Taxonomy, tag_passage
 from vectorstore.keyword import STOPWORDS, tokenize

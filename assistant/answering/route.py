@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from assistant.answer import Answerer
+from assistant.answering.extractive import Answerer
 from assistant.answering.question import Question
-from assistant.catalog import Catalog
-from assistant.retrieve import Mode, Retrieval
-from assistant.scope import plan_question
-from assistant.structured import structured_answer
-from assistant.trainer import trainer_answer
+from assistant.answering.retrieve import Mode, Retrieval
+from assistant.answering.scope import plan_question
+from assistant.library.catalog import Catalog
+from assistant.library.structured import structured_answer
+from assistant.trainer.requests import trainer_answer
 from assistant.types import Answer
 from vectorstore.embedder import Embedder
 

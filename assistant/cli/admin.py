@@ -15,7 +15,7 @@ from assistant.errors import SettingsError
 
 def audit_cli_answers(assistant: Assistant) -> None:
     """Record ``rla ask`` answers in ``RLA_AUDIT_LOG`` (if set) under the OS user's name."""
-    from assistant.audit import audit_log
+    from assistant.security.audit import audit_log
 
     log = audit_log(assistant.settings)
     if log is None:
@@ -39,7 +39,7 @@ def add_user(cli: CliContext, name: str, auth_file: Path | None, password: str) 
     Writes a salted PBKDF2 hash, never the password, to the RLA_AUTH file (readable by its
     owner only). Serve with RLA_AUTH set to turn login on.
     """
-    from assistant.auth import set_user
+    from assistant.security.auth import set_user
 
     configured = cli.settings.auth_file
     target = auth_file or (Path(configured).expanduser() if configured else None)

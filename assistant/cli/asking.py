@@ -83,7 +83,7 @@ def print_failure(question: str, err: Exception, as_json: bool) -> None:
 
 
 def print_answer(answer: Answer) -> None:
-    from assistant.citations import render_sources
+    from assistant.answering.citations import render_sources
 
     print_notes(answer)
     click.echo(answer.text)

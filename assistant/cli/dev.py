@@ -44,7 +44,7 @@ def eval_command(
     Each line has "question" and "must_contain" (a phrase the right passage holds, or null
     for a question the documents do not answer). See the README's "Quality and speed".
     """
-    from assistant import evaluate
+    from assistant.dev import evaluate
 
     assistant = cli.assistant
     items = evaluate.load_items(questions)
@@ -60,7 +60,7 @@ def eval_command(
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
-        from assistant.eval_table import render
+        from assistant.dev.eval_table import render
 
         click.echo(render(report, per_question=mode))
 
@@ -90,8 +90,8 @@ def bench(cli: CliContext, scale: int, rounds: int, passes: int, corpus: tuple[P
 
     Prints each figure beside its target (PASS/MISS); progress goes to stderr.
     """
-    from assistant import bench as bench_mod
-    from assistant import evaluate
+    from assistant.dev import bench as bench_mod
+    from assistant.dev import evaluate
 
     shared = Path(__file__).resolve().parents[3] / "shared"
     paths = list(corpus) or [shared / "corpus" / "pdf"]

@@ -117,7 +117,7 @@ def check(cli: CliContext, repair: bool, as_json: bool) -> None:
     interrupted ingest leaves (they are never searched or cited); the next `rla ingest`,
     `rla remove ID` or --repair removes them.
     """
-    from assistant.integrity import store_problems
+    from assistant.store.integrity import store_problems
 
     assistant = cli.assistant
     store, files = assistant.store, assistant.settings.files_dir

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from assistant.catalog import Catalog
 from assistant.cli.context import CliContext, pass_cli
 from assistant.cli.options import filter_options, filters_from
-from assistant.filters import resolve
+from assistant.library.catalog import Catalog
+from assistant.library.filters import resolve
 
 
 def _themes_list(raw: str | None) -> list[str]:
@@ -21,7 +21,7 @@ def _themes_list(raw: str | None) -> list[str]:
 
 def _untagged_warning(catalog: Catalog) -> None:
     if not catalog.tagged:
-        from assistant.scope import UNTAGGED
+        from assistant.answering.scope import UNTAGGED
 
         click.echo(f"Note: {UNTAGGED}", err=True)
 
@@ -78,7 +78,7 @@ def compare_command(cli: CliContext, by: str, theme_names: str | None, as_json: 
                     csv_file: Path | None, **options: Any) -> None:
     """Themes across areas, periods or documents: passages, documents and the best quote
     (with document and page) in every cell."""
-    from assistant.compare import compare
+    from assistant.library.compare import compare
 
     catalog = cli.assistant.catalog()
     wanted = list(resolve(themes=_themes_list(theme_names)).themes)

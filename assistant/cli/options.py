@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from assistant.filters import Filters, resolve
+from assistant.library.filters import Filters, resolve
 from assistant.types import Answer
 
 F = TypeVar("F", bound=Callable[..., Any])

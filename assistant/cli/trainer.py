@@ -26,7 +26,7 @@ def examples(cli: CliContext, as_json: bool, **options: Any) -> None:
       rla examples --theme neglect
       rla examples --area Glasgow --json
     """
-    from assistant.examples import find_examples, render_text
+    from assistant.trainer.examples import find_examples, render_text
 
     found = find_examples(cli.assistant.catalog(), filters_from(options))
     if as_json:
@@ -51,7 +51,7 @@ def quotes(cli: CliContext, topic: str, limit: int, as_json: bool, **options: An
     Example:
       rla quotes "why training alone doesn't change practice"
     """
-    from assistant.quotes import render_text
+    from assistant.trainer.quotes import render_text
 
     found = cli.assistant.quotes(topic, limit=limit, filters=filters_from(options))
     if as_json:
@@ -80,8 +80,8 @@ def handout(cli: CliContext, theme: str, area: str | None, fmt: str | None, out:
     Example:
       rla handout --theme neglect --format docx --out neglect-briefing.docx
     """
-    from assistant.handout import theme_handout
-    from assistant.handout_md import write
+    from assistant.trainer.handout import theme_handout
+    from assistant.trainer.handout_md import write
 
     made = theme_handout(cli.assistant, theme, area)
     if fmt is None:

@@ -1,0 +1,75 @@
+"""`rla retag`: add or refresh the structure of stored passages without embedding them again.
+
+For a store built before tagging, or after editing ``themes.json`` (a new theme, a new alias)
+or ``areas.json``. Each document's chunks are read back with their vectors; the document card
+is inferred again from their text (fields from metadata.csv stay as they were), then areas,
+tables and themes are recomputed and the metadata rewritten in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from assistant.library.tagging import ThemeTagger
+from assistant.types import Document, MetaValue, Page
+from ingest.areatag import tag_areas
+from ingest.cardinfer import infer_card
+from ingest.tables import with_tables
+from vectorstore.chroma_store import ChromaStore
+from vectorstore.embedder import Embedder
+
+# The chunk fields that tagging writes (everything else on a chunk is left alone).
+TAG_FIELDS = (
+    "areas", "area_keys", "area_mentions", "stage", "tables", "themes", "theme_spans", "tags",
+)
+_CARD_FIELDS = (
+    "doc_type", "nation", "publisher", "year", "year_source", "period", "period_start",
+    "period_end", "inferred",
+)
+
+
+@dataclass(frozen=True)
+class RetagReport:
+    documents: int
+    passages: int
+    tagged_areas: int
+    tagged_themes: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"documents": self.documents, "passages": self.passages,
+                "with_areas": self.tagged_areas, "with_themes": self.tagged_themes}
+
+
+def retag(
+    store: ChromaStore, embedder: Embedder, progress: Callable[[int, int], None] | None = None
+) -> RetagReport:
+    tagger = ThemeTagger(embedder)
+    cards = store.cards()
+    passages = with_areas = with_themes = 0
+    for i, card in enumerate(cards, start=1):
+        chunks = store.chunks_for(card.doc_id)
+        if not chunks:
+            continue
+        inferred = set(str(card.meta.get("inferred", "")).split(","))
+        drop = inferred | {"inferred"} | ({"year_source"} if "year" in inferred else set())
+        drop |= {"period_start", "period_end"} if "period" in inferred else set()
+        given: dict[str, MetaValue] = {k: v for k, v in card.meta.items() if k not in drop}
+        text = Document(card.doc_id, card.file, card.title,
+                        tuple(Page(c.index + 1, c.text) for c in chunks), {})
+        meta = infer_card(text, given)
+        base = [
+            replace(c, meta={**{k: v for k, v in c.meta.items()
+                                if k not in TAG_FIELDS and k not in _CARD_FIELDS}, **meta})
+            for c in chunks
+        ]
+        tagged = tagger.tag_chunks(with_tables(tag_areas(base)),
+                                   store.vectors_for([c.chunk_id for c in chunks]))
+        store.replace_chunk_metadata(tagged)
+        store.put_card_meta(replace(card, meta=meta))
+        passages += len(tagged)
+        with_areas += sum(1 for c in tagged if c.meta.get("areas"))
+        with_themes += sum(1 for c in tagged if c.meta.get("themes"))
+        if progress:
+            progress(i, len(cards))
+    return RetagReport(len(cards), passages, with_areas, with_themes)

@@ -1,0 +1,101 @@
+"""Sentences for the sections of a seven-minute briefing on one theme.
+
+Each section takes whole sentences, verbatim, from the passages tagged with the theme, where
+the sentence itself names the theme (one of its phrases stands in it) and carries the cue
+words of the section: what the theme is, why it matters, what reviews found, what good
+practice looks like. A sentence is used once in a briefing; a section with no such sentence
+stays empty, and the handout says so rather than filling it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answering.citations import collapse
+from assistant.trainer.passages import Cited
+from assistant.types import Chunk
+from ingest.sentences import sentence_spans
+from ingest.themes import Theme, compile_phrase, not_content
+
+CUES: dict[str, re.Pattern[str]] = {
+    "what": re.compile(
+        r"\b(?:is|are) (?:a|an|the)\b|\bmeans\b|\brefers? to\b|\bdefined\b|\brecurs\b|"
+        r"\bcontinues? to be\b|\bremains?\b|\bprevalent\b|\bcategory\b|\bfeature\b|"
+        r"\btheme\b|\bapproach to\b", re.I),
+    "why": re.compile(
+        r"\b(?:harm(?:ed)?|died|deaths?|fatal(?:ly)?|serious(?:ly)?|risks?|impact|affect\w*|"
+        r"detrimental|wellbeing|development|outcomes?|main|most common|recurring|escalat\w+|"
+        r"unnoticed|vulnerable)\b", re.I),
+    "found": re.compile(
+        r"\b(?:found|identified|highlighted|showed|shown|indicated|lack of|insufficient|"
+        r"absence|not (?:been )?(?:sufficiently |always |adequately )?(?:recognised|identified|"
+        r"responded|shared|used)|did not|were not|was not|failed|missed|hindered|noted)\b",
+        re.I),
+    "good": re.compile(
+        r"\b(?:good practice|effective(?:ly)?|improve(?:d|ment)|better|strengthen\w*|"
+        r"working well|positive(?:ly)?|confidence|confident|helpful|success\w*|"
+        r"co-?ordinated|shared responsibility|useful|well received)\b", re.I),
+}
+_NEGATIVE = re.compile(r"\b(?:lack of|insufficient|not|no|absence|failed|poor|difficult|"
+                       r"needs?|required|should|must|room for improvement)\b", re.I)
+_MARKS = " \"'“”‘’.,;:•-"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    cited: Cited
+    scores: dict[str, int]
+    order: tuple[str, int, int]  # file, chunk index, offset: reading order
+
+
+def _units(chunk: Chunk) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in chunk.text.split("\n"):
+        if "\t" not in line:  # table rows need their headings: not for a briefing
+            spans.extend((offset + s, offset + e) for s, e in sentence_spans(line))
+        offset += len(line) + 1
+    return spans
+
+
+def candidates(chunks: Sequence[Chunk], theme: Theme) -> list[Candidate]:
+    """Sentences of ``chunks`` that name ``theme``, each scored for every section."""
+    patterns = [compile_phrase(p) for p in theme.phrases]
+    excluded = [compile_phrase(p) for p in theme.exclude]
+    seen: set[str] = set()
+    out: list[Candidate] = []
+    for chunk in chunks:
+        if not_content(chunk.section):
+            continue
+        for s, e in _units(chunk):
+            sentence = chunk.text[s:e]
+            key = collapse(sentence).lower().strip(_MARKS)
+            words = len(sentence.split())
+            if key in seen or words < 6 or words > 70:
+                continue
+            if not any(p.search(sentence) for p in patterns) \
+                    or any(x.search(sentence) for x in excluded):
+                continue
+            seen.add(key)
+            scores = {name: len({m.group(0).lower() for m in cue.finditer(sentence)})
+                      for name, cue in CUES.items()}
+            if _NEGATIVE.search(sentence):
+                scores["good"] = 0
+            first, last = chunk.pages_at(s, e)
+            cited = Cited(collapse(sentence), chunk.title, chunk.file, chunk.section, first,
+                          last, (chunk.chunk_id,), chunk.doc_id)
+            out.append(Candidate(cited, scores, (chunk.file, chunk.index, s)))
+    return out
+
+
+def pick(found: Sequence[Candidate], section: str, n: int, used: list[str]) -> list[Cited]:
+    """The ``n`` best sentences for ``section`` that no ``used`` quote holds already (they
+    are added to ``used``)."""
+    ranked = sorted((c for c in found if c.scores[section] > 0
+                     and not any(c.cited.quote in u for u in used)),
+                    key=lambda c: (-min(c.scores[section], 3), c.order))
+    chosen = ranked[:n]
+    used.extend(c.cited.quote for c in chosen)
+    return [c.cited for c in sorted(chosen, key=lambda c: c.order)]
