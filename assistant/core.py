@@ -1,12 +1,13 @@
 """The ``Assistant`` facade: the one object the CLI, the UI and tests talk to.
 
-Construction is cheap; the model and the store open on first use.
+Construction is cheap; the model and the store open on first use. Each method wires a
+feature to what it uses (the catalogue, the embedder, the retriever); the values they return
+(``Filters``, ``Matrix``, ``Example``, ``Handout`` ...) are re-exported here, so ui/ needs
+nothing else of assistant/ but the typed values, errors, config and security.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
@@ -18,9 +19,23 @@ from assistant.answering.retrieve import HybridRetriever, Mode
 from assistant.config import Settings
 from assistant.errors import NotFoundError
 from assistant.inputs import clean_question
-from assistant.store.indexing import Progress, file_sha256, ingest_paths
+from assistant.library.compare import BY, Matrix
+from assistant.library.filters import Filters
+from assistant.store.documents import (
+    UPLOADS,
+    forget_copies,
+    keep_copy,
+    named,
+    read_pages,
+    stored_file,
+)
+from assistant.store.indexing import Progress, ingest_paths
 from assistant.store.integrity import store_write_lock
-from assistant.types import Answer, DocumentCard, IngestReport
+from assistant.trainer.examples import Example
+from assistant.trainer.handout import Handout, Statement
+from assistant.trainer.passages import Cited
+from assistant.types import Answer, DocumentCard, IngestReport, Page
+from ingest.areas import NATIONS
 from ingest.pipeline import ChunkingParams
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import (
@@ -37,12 +52,11 @@ if TYPE_CHECKING:
     from assistant.answering.question import Question
     from assistant.lc_retriever import AssistantRetriever
     from assistant.library.catalog import Catalog
-    from assistant.library.filters import Filters
     from assistant.library.retag import RetagReport
     from assistant.trainer.quotes import FoundQuote
 
-
-UPLOADS = "uploads"  # files added in the chat window, under RLA_HOME
+__all__ = ["BY", "NATIONS", "UPLOADS", "Assistant", "Cited", "Example", "Filters", "Handout",
+           "Matrix", "Statement"]
 
 
 class Assistant:
@@ -126,6 +140,7 @@ class Assistant:
             max_file_mb=s.max_file_mb,
             max_pages=s.max_pages,
             file_timeout_s=s.file_timeout_s,
+            max_chunks=s.max_chunks,
         )
         with self._write_lock, store_write_lock(s.home):
             return ingest_paths(
@@ -139,18 +154,19 @@ class Assistant:
             )
 
     def _keep_copy(self, path: Path, doc_id: str) -> None:
-        """Keep a copy of each ingested file so the UI can open it at a cited page."""
-        self.settings.files_dir.mkdir(parents=True, exist_ok=True)
-        target = self.settings.files_dir / f"{doc_id}{path.suffix.lower()}"
-        if not target.exists():  # copied under a temporary name, so a crash leaves no half file
-            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-            shutil.copyfile(path, partial)
-            os.replace(partial, target)
+        keep_copy(self.settings.files_dir, path, doc_id)
 
     def stored_file(self, doc_id: str) -> Path | None:
-        for candidate in self.settings.files_dir.glob(f"{doc_id}.*"):
-            return candidate
-        return None
+        """The stored copy of a document (what "Open the document" serves), if any."""
+        return stored_file(self.settings.files_dir, doc_id)
+
+    def document_pages(self, doc_id: str) -> tuple[Page, ...]:
+        """A stored document read back as the assistant read it, page by page."""
+        card = self.store.card(doc_id)
+        path = self.stored_file(doc_id)
+        if card is None or path is None:
+            raise NotFoundError(f"{doc_id[:12]}: no such document in the store")
+        return read_pages(self.settings, path, card.file)
 
     def documents(self) -> list[DocumentCard]:
         return sorted(self.store.cards(), key=lambda c: c.file.lower())
@@ -160,38 +176,13 @@ class Assistant:
         stored and uploaded copies.
 
         A doc id prefix also names what an interrupted ingest left (chunks with no card, as
-        `rla check` reports them): those chunks go, and a stand-in card describes them."""
+        `rla check` reports them)."""
         with self._write_lock, store_write_lock(self.settings.home):
-            cards = self._named(name)
+            cards = named(self.store, name)
             for card in cards:
                 self.store.delete_document(card.doc_id)
-                for copy in self.settings.files_dir.glob(f"{card.doc_id}.*"):
-                    copy.unlink(missing_ok=True)
-                self._forget_upload(card)
+                forget_copies(self.settings, card)
         return cards
-
-    def _named(self, name: str) -> list[DocumentCard]:
-        base = Path(name).name
-        cards = self.store.cards_for_file(base)
-        if cards:
-            return cards
-        if len(name) >= 8:
-            cards = [c for c in self.store.cards() if c.doc_id.startswith(name)]
-            if cards:
-                return cards
-            counts = self.store.chunk_counts()
-            orphans = sorted(d for d in self.store.orphan_doc_ids() if d.startswith(name))
-            if orphans:
-                return [DocumentCard(doc_id=d, file=f"(no card) {d[:12]}",
-                                     title="passages left by an interrupted ingest", pages=0,
-                                     chunks=counts.get(d, 0)) for d in orphans]
-        raise NotFoundError(f"{name}: no such document in the store (see `rla list`)")
-
-    def _forget_upload(self, card: DocumentCard) -> None:
-        """Delete the uploaded copy of a removed document (only if it is that document)."""
-        upload = self.settings.home / UPLOADS / card.file
-        if upload.is_file() and file_sha256(upload) == card.doc_id:
-            upload.unlink(missing_ok=True)
 
     def repair(self) -> list[str]:
         """Remove what interrupted ingests left (under the write lock, so a running ingest's
@@ -277,6 +268,70 @@ class Assistant:
         from assistant.trainer.quotes import find_quotes
 
         return find_quotes(self.catalog(), self.embedder, topic, limit=limit, filters=filters)
+
+    def follow_up_query(self, question: str, earlier: Sequence[str]) -> str:
+        """What to search for ``question`` after the ``earlier`` questions of a conversation:
+        the question itself, or a follow-up ("and in adolescents?") with its topic."""
+        from assistant.answering.followup import build_query
+
+        return build_query(question, list(earlier))
+
+    # -- lead officers and trainers --------------------------------------------------------
+
+    @staticmethod
+    def resolve_filters(**typed: Any) -> Filters:
+        """Filters from what a person typed (areas, nation, themes, doc_type, years); an
+        unknown name is a ``FilterError`` saying so (``assistant.library.filters.resolve``)."""
+        from assistant.library.filters import resolve
+
+        return resolve(**typed)
+
+    def compare(self, by: str, themes: Sequence[str], filters: Filters | None = None) -> Matrix:
+        """Themes across areas, periods or documents, with the evidence of every cell."""
+        from assistant.library.compare import compare
+
+        return compare(self.catalog(), by, list(themes), filters)  # type: ignore[arg-type]
+
+    def examples(self, filters: Filters | None = None) -> list[Example]:
+        """Practice examples (what changed, why, how), each quoted with its page."""
+        from assistant.trainer.examples import find_examples
+
+        return find_examples(self.catalog(), filters)
+
+    def all_examples(self) -> list[Example]:
+        from assistant.trainer.examples import all_examples
+
+        return all_examples(self.catalog())
+
+    def theme_handout(
+        self, theme: str, area: str | None = None, *, quotes: Sequence[Statement] = (),
+        examples: Sequence[Example] = (),
+    ) -> Handout:
+        """A seven-minute briefing on ``theme`` (``assistant.trainer.handout``)."""
+        from assistant.trainer.handout import theme_handout
+
+        return theme_handout(self.catalog(), theme, area, quotes=quotes, examples=examples)
+
+    @staticmethod
+    def picks_handout(
+        title: str, quotes: Sequence[Statement], examples: Sequence[Example]
+    ) -> Handout:
+        from assistant.trainer.handout import picks_handout
+
+        return picks_handout(title, quotes, examples)
+
+    @staticmethod
+    def answer_handout(answer: Answer) -> Handout:
+        from assistant.trainer.handout import answer_handout
+
+        return answer_handout(answer)
+
+    @staticmethod
+    def write_handout(handout: Handout, path: Path, fmt: str | None = None) -> Path:
+        """Write ``handout`` as Markdown or Word (by ``fmt`` or the suffix)."""
+        from assistant.trainer.handout_md import write
+
+        return write(handout, path, fmt)
 
     def catalog(self) -> Catalog:
         """Areas, themes and periods over every stored passage, rebuilt when the store changes."""

@@ -5,6 +5,7 @@ Only ``Chunk`` knows Chroma's flat metadata format (``to_metadata`` / ``from_rec
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,19 @@ class DocumentCard:
             "chunks": self.chunks,
             "meta": dict(self.meta),
         }
+
+    def to_metadata(self) -> dict[str, str | int]:
+        """The card as the store keeps it (Chroma's flat metadata; ``meta`` as JSON)."""
+        return {"doc_id": self.doc_id, "file": self.file, "title": self.title,
+                "pages": self.pages, "chunks": self.chunks,
+                "meta_json": json.dumps(dict(self.meta), sort_keys=True)}
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any]) -> DocumentCard:
+        raw = metadata.get("meta_json")
+        return cls(doc_id=str(metadata["doc_id"]), file=str(metadata["file"]),
+                   title=str(metadata["title"]), pages=int(metadata["pages"]),
+                   chunks=int(metadata["chunks"]), meta=json.loads(str(raw)) if raw else {})
 
 
 @dataclass(frozen=True)

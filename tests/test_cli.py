@@ -251,3 +251,18 @@ def test_ingest_says_which_hidden_files_it_did_not_read(tmp_path: Path) -> None:
     assert "ingested  brief.md" in result.output
     assert ("hidden    2 file(s) or folder(s) not read, as their names start with '.': "
             ".draft-notes.md, .git/") in result.output
+
+
+def test_a_file_over_the_passage_limit_is_skipped_and_the_rest_goes_in(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "huge.md").write_text(("Words about neglect and drift in practice. " * 40 + "\n\n")
+                                  * 60, encoding="utf-8")
+    shutil.copyfile(sample_corpus_dir() / "rla-briefing-england-serious-case-reviews.md",
+                    docs / "brief.md")
+    result = CliRunner().invoke(main, ["ingest", str(docs)],
+                                env={"RLA_HOME": str(tmp_path / "home"), "RLA_MAX_CHUNKS": "30"})
+    assert result.exit_code == 0, result.output
+    assert "ingested  brief.md" in result.output
+    assert re.search(r"skipped   \S*huge\.md: \d+ passages is over the limit of 30 "
+                     r"\(RLA_MAX_CHUNKS\)", result.output), result.output

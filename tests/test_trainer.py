@@ -21,7 +21,7 @@ from assistant.cli import main
 from assistant.core import Assistant
 from assistant.library.filters import resolve
 from assistant.trainer.examples import find_examples
-from assistant.trainer.handout import Handout, theme_handout
+from assistant.trainer.handout import Handout
 from assistant.trainer.handout_md import to_markdown, write
 from assistant.trainer.passages import Cited, stored_text
 from assistant.trainer.quotes import quote_index
@@ -194,7 +194,7 @@ def _docx_references(path: Path) -> tuple[list[str], list[str], list[str]]:
 
 def test_neglect_handout_in_markdown_and_word(corpus_assistant: Assistant, tmp_path: Path,
                                               cli: AssistantRunner) -> None:
-    handout = theme_handout(corpus_assistant, "neglect")
+    handout = corpus_assistant.theme_handout("neglect")
     titles = [s.title for s in handout.sections]
     assert titles == ["What it is", "Why it matters", "What reviews found", "Practice examples",
                       "What good practice looks like", "Questions for reflection"]
@@ -221,7 +221,7 @@ def test_neglect_handout_in_markdown_and_word(corpus_assistant: Assistant, tmp_p
 
 
 def test_a_section_without_evidence_says_so(corpus_assistant: Assistant, tmp_path: Path) -> None:
-    handout = theme_handout(corpus_assistant, "sudi")
+    handout = corpus_assistant.theme_handout("sudi")
     examples = next(s for s in handout.sections if s.title == "Practice examples")
     assert not examples.items and examples.empty_note == "Not found in the indexed documents."
     path = write(handout, tmp_path / "sudi.md")

@@ -14,17 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.core import Assistant
-from assistant.trainer.examples import Example, all_examples
-from assistant.trainer.handout import (
-    Handout,
-    Statement,
-    answer_handout,
-    picks_handout,
-    theme_handout,
-)
-from assistant.trainer.handout_md import write
-from assistant.trainer.passages import Cited
+from assistant.core import Assistant, Cited, Example, Handout, Statement
 from assistant.types import Answer
 from ui.render import Turn
 from ui.structure import theme_choices
@@ -40,7 +30,7 @@ _UNSAFE = re.compile(r"[^a-z0-9]+")
 def examples_in_answer(assistant: Assistant, answer: Answer) -> list[Example]:
     """The practice examples whose "what changed" an answer cites."""
     cited = {(c.chunk_id, c.quote) for c in answer.citations}
-    return [e for e in all_examples(assistant.catalog())
+    return [e for e in assistant.all_examples()
             if (e.what_changed.chunk_ids[0], e.what_changed.quote) in cited]
 
 
@@ -129,7 +119,7 @@ def basket_theme(assistant: Assistant, basket: Sequence[dict[str, Any]]) -> str 
 
 def _examples(assistant: Assistant, basket: Sequence[dict[str, Any]]) -> list[Example]:
     keys = [item["id"][3:] for item in basket if item["id"].startswith("ex:")]
-    by_key = {e.key: e for e in all_examples(assistant.catalog())}
+    by_key = {e.key: e for e in assistant.all_examples()}
     return [by_key[k] for k in keys if k in by_key]
 
 
@@ -140,8 +130,8 @@ def basket_handout(
               for i in basket if "quote" in i]
     examples = _examples(assistant, basket)
     if theme:
-        return theme_handout(assistant, theme, quotes=quotes, examples=examples)
-    return picks_handout("Briefing from the chat", quotes, examples)
+        return assistant.theme_handout(theme, quotes=quotes, examples=examples)
+    return assistant.picks_handout("Briefing from the chat", quotes, examples)
 
 
 def _file(stem: str, fmt: str) -> Path:
@@ -155,7 +145,7 @@ def handout_file(
 ) -> Path:
     """The basket's handout written to a fresh temporary file."""
     handout = basket_handout(assistant, basket, theme or None)
-    return write(handout, _file(f"briefing-{theme or 'basket'}", fmt), fmt)
+    return assistant.write_handout(handout, _file(f"briefing-{theme or 'basket'}", fmt), fmt)
 
 
 def answer_file(turns: Sequence[Turn], fmt: str) -> Path | None:
@@ -163,7 +153,8 @@ def answer_file(turns: Sequence[Turn], fmt: str) -> Path | None:
     if not turns:
         return None
     turn = turns[-1]
-    return write(answer_handout(turn.answer), _file(f"answer-{turn.number}", fmt), fmt)
+    handout = Assistant.answer_handout(turn.answer)
+    return Assistant.write_handout(handout, _file(f"answer-{turn.number}", fmt), fmt)
 
 
 def basket_panel(assistant: Assistant, app: "gr.Blocks", turns: Any) -> Callable[[Any], Any]:

@@ -8,7 +8,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from assistant.library.compare import Matrix
+from assistant.core import Matrix
 
 # (doc_id, page) -> a URL that opens the stored document at that page, or None
 PageUrl = Callable[[str, int], str | None]

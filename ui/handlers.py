@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from assistant.answering.followup import build_query
-from assistant.core import UPLOADS, Assistant
-from assistant.library.filters import Filters
+from assistant.core import UPLOADS, Assistant, Filters
 from assistant.types import Citation, DocumentCard, IngestReport
 from ui.render import FileOutcome, FileUrl, Turn, api_markdown, chat_messages, evidence_html
 
@@ -50,7 +48,7 @@ def ask(assistant: Assistant, question: str, turns: Sequence[Turn]) -> list[Turn
     question = question.strip()
     if not question:
         return list(turns)
-    query = build_query(question, [t.question for t in turns])
+    query = assistant.follow_up_query(question, [t.question for t in turns])
     # The query carries the topic a follow-up leaves implicit ("neglect in adolescents?" for
     # "and in adolescents?"); the answerer chooses sentences by the words of both.
     answer = assistant.ask(question, query=query)
@@ -76,7 +74,7 @@ def respond_stream(
     if not question:
         yield chat_view(assistant, turns)
         return
-    query = build_query(question, [t.question for t in turns])
+    query = assistant.follow_up_query(question, [t.question for t in turns])
     chosen: dict[str, Any] = {"filters": filters} if filters else {}
     for answer in assistant.ask_stream(question, query=query, **chosen):
         yield chat_view(assistant, [*turns, Turn(len(turns) + 1, question, query, answer)])

@@ -129,19 +129,8 @@ class StoredFiles:
             if key in self._texts:
                 self._texts.move_to_end(key)
                 return self._texts[key]
-        # ingest's own reader, in a worker with its time and memory limits (ui reads no file
-        # format itself; the copy was read this way when it was ingested)
-        from ingest.isolation import run_isolated
-        from ingest.pipeline import ChunkingParams, load
-
-        s = self.assistant.settings
-        params = ChunkingParams(max_file_mb=s.max_file_mb, max_pages=s.max_pages,
-                                file_timeout_s=s.file_timeout_s)
-        if s.file_timeout_s > 0:
-            document = run_isolated(load, stored, params, path=file, timeout_s=s.file_timeout_s)
-        else:
-            document = load(stored, params)
-        pages = [(p.number, p.text) for p in document.pages]
+        doc_id = key.split(".", 1)[0]  # read as it was ingested, by the store's own reader
+        pages = [(p.number, p.text) for p in self.assistant.document_pages(doc_id)]
         text = render_text(title, file, pages)
         with self._texts_lock:
             self._texts[key] = text

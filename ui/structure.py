@@ -10,10 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from assistant.core import Assistant
-from assistant.library.compare import BY, compare
-from assistant.library.filters import Filters, resolve
-from ingest.areas import NATIONS
+from assistant.core import BY, NATIONS, Assistant, Filters
 from ui.compare_view import (
     EMPTY_CELL,
     EMPTY_HEATMAP,
@@ -56,7 +53,7 @@ def filters_from_ui(
     year_to: float | None = None,
 ) -> Filters | None:
     """The chat window's filter controls as ``Filters`` (None when nothing is chosen)."""
-    chosen = resolve(
+    chosen = Assistant.resolve_filters(
         areas=list(areas or ()),
         nation=None if nation in (None, "", ANY) else nation,
         themes=list(themes or ()),
@@ -85,7 +82,7 @@ def run_compare(
     if by not in BY:
         by = "area"
     filters = filters_from_ui(nation=nation)
-    matrix = compare(assistant.catalog(), by, list(themes or ()), filters)  # type: ignore[arg-type]
+    matrix = assistant.compare(by, list(themes or ()), filters)
     folder = Path(tempfile.mkdtemp(prefix="rla-compare-"))
     csv_path = folder / f"rla-compare-by-{by}.csv"
     csv_path.write_text(matrix.to_csv(), encoding="utf-8")

@@ -9,7 +9,6 @@ without a card (an ingest that stopped half-way, or one still writing).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -159,16 +158,10 @@ class ChromaStore:
         vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
         if vector.shape[1] != self.dim:
             raise ValueError(f"expected a card embedding of dimension {self.dim}")
-        metadata: dict[str, Any] = {
-            "doc_id": card.doc_id, "file": card.file, "title": card.title, "pages": card.pages,
-            "chunks": card.chunks, "meta_json": json.dumps(dict(card.meta), sort_keys=True),
-        }
         with self._use() as (_, cards):
             try:
-                cards.upsert(
-                    ids=[card.doc_id], documents=[card.title], metadatas=[metadata],
-                    embeddings=vector,
-                )
+                cards.upsert(ids=[card.doc_id], documents=[card.title],
+                             metadatas=[card.to_metadata()], embeddings=vector)
             finally:
                 self._wrote()
 
@@ -206,7 +199,7 @@ class ChromaStore:
 
     def put_card_meta(self, card: DocumentCard) -> None:
         """Rewrite a stored card's fields (its vector stays)."""
-        meta_json = json.dumps(dict(card.meta), sort_keys=True)
+        meta_json = card.to_metadata()["meta_json"]
         with self._use() as (_, cards):
             try:
                 cards.update(ids=[card.doc_id], metadatas=[{"meta_json": meta_json}])
@@ -225,22 +218,10 @@ class ChromaStore:
 
     # -- reading ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _card(metadata: Mapping[str, Any]) -> DocumentCard:
-        raw = metadata.get("meta_json")
-        return DocumentCard(
-            doc_id=str(metadata["doc_id"]),
-            file=str(metadata["file"]),
-            title=str(metadata["title"]),
-            pages=int(metadata["pages"]),
-            chunks=int(metadata["chunks"]),
-            meta=json.loads(str(raw)) if raw else {},
-        )
-
     def _cards_where(self, where: dict[str, Any] | None = None) -> list[DocumentCard]:
         with self._use() as (_, cards):
             rows = list(self._paged(cards, where=where, include_documents=False))
-        out = [self._card(meta) for _, _, meta in rows]
+        out = [DocumentCard.from_metadata(meta) for _, _, meta in rows]
         return sorted(out, key=lambda c: (c.file, c.title, c.doc_id))
 
     def cards(self) -> list[DocumentCard]:
@@ -250,7 +231,7 @@ class ChromaStore:
         with self._use() as (_, cards):
             got = cards.get(ids=[doc_id], include=["metadatas"])
         metas = got["metadatas"] or []
-        return self._card(metas[0]) if metas and metas[0] else None
+        return DocumentCard.from_metadata(metas[0]) if metas and metas[0] else None
 
     def cards_for_file(self, file: str) -> list[DocumentCard]:
         return self._cards_where({"file": file})

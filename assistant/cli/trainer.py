@@ -26,9 +26,9 @@ def examples(cli: CliContext, as_json: bool, **options: Any) -> None:
       rla examples --theme neglect
       rla examples --area Glasgow --json
     """
-    from assistant.trainer.examples import find_examples, render_text
+    from assistant.trainer.examples import render_text
 
-    found = find_examples(cli.assistant.catalog(), filters_from(options))
+    found = cli.assistant.examples(filters_from(options))
     if as_json:
         click.echo(json.dumps([e.to_dict() for e in found], indent=2, ensure_ascii=False))
     else:
@@ -80,13 +80,10 @@ def handout(cli: CliContext, theme: str, area: str | None, fmt: str | None, out:
     Example:
       rla handout --theme neglect --format docx --out neglect-briefing.docx
     """
-    from assistant.trainer.handout import theme_handout
-    from assistant.trainer.handout_md import write
-
-    made = theme_handout(cli.assistant, theme, area)
+    made = cli.assistant.theme_handout(theme, area)
     if fmt is None:
         fmt = "docx" if out.suffix.lower() == ".docx" else "md"
-    write(made, out, fmt)
+    cli.assistant.write_handout(made, out, fmt)
     quoted = len(made.statements())
     click.echo(f"wrote {out} ({fmt}, {quoted} quotes with footnotes, "
                f"{len(made.sources())} source document(s))")

@@ -103,9 +103,9 @@ class BaselinePipeline:
         chunk_size: int = CHUNK_SIZE,
         chunk_overlap: int = CHUNK_OVERLAP,
     ) -> None:
-        import chromadb
-        from chromadb.config import Settings
         from langchain_chroma import Chroma
+
+        from vectorstore.chroma_client import make_client
 
         self._temp = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="rla-baseline-"))
@@ -113,9 +113,7 @@ class BaselinePipeline:
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self.embeddings = langchain_embeddings(embedder)
-        self._client: Any = chromadb.PersistentClient(
-            path=str(self.workdir), settings=Settings(anonymized_telemetry=False)
-        )
+        self._client: Any = make_client(self.workdir, "")  # embedded, telemetry off
         self.vectorstore: Any = Chroma(
             collection_name=COLLECTION, embedding_function=self.embeddings, client=self._client
         )

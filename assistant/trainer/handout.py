@@ -21,7 +21,7 @@ from assistant.trainer.passages import Cited
 from assistant.types import Answer
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
+    from assistant.library.catalog import Catalog
 
 NOT_FOUND = "Not found in the indexed documents."
 NO_QUESTIONS = "No questions for reflection are set for this theme in the taxonomy."
@@ -106,7 +106,7 @@ def _ranked(examples: Sequence[Example]) -> list[Example]:
 
 
 def theme_handout(
-    assistant: Assistant,
+    catalog: Catalog,
     theme: str,
     area: str | None = None,
     *,
@@ -116,7 +116,6 @@ def theme_handout(
     """The briefing on ``theme`` (id, label or phrase), narrowed to ``area`` for what reviews
     found, practice examples and good practice. ``quotes`` and ``examples`` (a trainer's
     picks) replace what would be found for "What reviews found" and "Practice examples"."""
-    catalog = assistant.catalog()
     theme_id = resolve(themes=[theme]).themes[0]
     found_theme = catalog.taxonomy.get(theme_id)
     assert found_theme is not None
@@ -172,3 +171,12 @@ def answer_handout(answer: Answer) -> Handout:
     )
     return Handout(answer.question, tuple(intro), (Section("Answer", statements),),
                    kind="answer")
+
+
+NOT_QUOTED = "Nothing is quoted in this handout."
+
+
+def footnote_text(statement: Statement) -> str:
+    """``Title, p. 28, Section (file).``: what footnote ``n`` says (plain text)."""
+    c = statement.cited
+    return f"{c.label()} ({c.file})."

@@ -23,8 +23,7 @@ from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from assistant.trainer.handout import ExampleBlock, Handout, Statement
-from assistant.trainer.handout_md import NOT_QUOTED, footnote_text
+from assistant.trainer.handout import NOT_QUOTED, ExampleBlock, Handout, Statement, footnote_text
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 FOOTNOTES_URI = "/word/footnotes.xml"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.trainer.handout import ExampleBlock, Handout, Statement
+from assistant.trainer.handout import NOT_QUOTED, ExampleBlock, Handout, Statement, footnote_text
 
 FORMATS = ("md", "docx")
 # ``&`` only where it would start a character reference (``&lt;``, ``&#60;``), so that
@@ -31,10 +31,6 @@ def text(value: str) -> str:
     return _SPECIAL.sub(lambda m: _MARKUP[m.group(0)], value)
 
 
-def footnote_text(statement: Statement) -> str:
-    """``Title, p. 28, Section (file).``: what footnote ``n`` says (plain text)."""
-    c = statement.cited
-    return f"{c.label()} ({c.file})."
 
 
 def _quote(statement: Statement, n: int, label: bool = True) -> list[str]:
@@ -79,9 +75,6 @@ def to_markdown(handout: Handout) -> str:
     out += [f"[^{i}]: {text(footnote_text(s))}"
             for i, s in enumerate(handout.statements(), start=1)]
     return "\n".join(out).rstrip() + "\n"
-
-
-NOT_QUOTED = "Nothing is quoted in this handout."
 
 
 def write(handout: Handout, path: Path, fmt: str | None = None) -> Path:
