@@ -18,7 +18,7 @@ from assistant.answering.extractive import Answerer, ExtractiveAnswerer
 from assistant.answering.retrieve import HybridRetriever, Mode
 from assistant.config import Settings
 from assistant.errors import NotFoundError
-from assistant.inputs import clean_question
+from assistant.text import clean_question
 from assistant.library.compare import BY, Matrix
 from assistant.library.filters import Filters
 from assistant.store.documents import (

@@ -15,9 +15,9 @@ MAX_LINES = 400
 
 # What ui/ may import of assistant/: the facade, the typed values, errors, config, security.
 UI_MAY_IMPORT = ("assistant.core", "assistant.types", "assistant.errors", "assistant.config",
-                 "assistant.security", "assistant.offline", "assistant.inputs")
+                 "assistant.security", "assistant.offline", "assistant.text")
 # ingest/ and vectorstore/ sit below assistant/: only its plain values and errors.
-LOW_MAY_IMPORT = ("assistant.types", "assistant.errors", "assistant.inputs")
+LOW_MAY_IMPORT = ("assistant.types", "assistant.errors", "assistant.text")
 # Who may import the facade: the command line, the app, the dev tooling, the LangChain adapter.
 FACADE_USERS = ("assistant.cli", "assistant.dev", "ui", "assistant.lc_retriever")
 

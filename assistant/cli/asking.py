@@ -14,7 +14,7 @@ from assistant.cli.context import CliContext, pass_cli
 from assistant.cli.documents import print_report, run_ingest
 from assistant.cli.options import filter_options, filters_from, print_notes
 from assistant.errors import RlaError, user_message
-from assistant.inputs import clean_question, decode_line
+from assistant.text import clean_question, decode_line
 from assistant.types import Answer
 
 log = logging.getLogger("rla")

@@ -11,7 +11,7 @@ import click
 from assistant.cli.context import CliContext, pass_cli
 from assistant.core import Assistant
 from assistant.errors import NothingIngestedError
-from assistant.inputs import shown
+from assistant.text import shown
 from assistant.types import IngestReport
 
 
