@@ -18,7 +18,6 @@ from assistant.answering.extractive import Answerer, ExtractiveAnswerer
 from assistant.answering.retrieve import HybridRetriever, Mode
 from assistant.config import Settings
 from assistant.errors import NotFoundError
-from assistant.text import clean_question
 from assistant.library.compare import BY, Matrix
 from assistant.library.filters import Filters
 from assistant.store.documents import (
@@ -31,8 +30,9 @@ from assistant.store.documents import (
 )
 from assistant.store.indexing import Progress, ingest_paths
 from assistant.store.integrity import store_write_lock
+from assistant.text import clean_question
 from assistant.trainer.examples import Example
-from assistant.trainer.handout import Handout, Statement
+from assistant.trainer.handout import BasketItem, Handout, Statement
 from assistant.trainer.passages import Cited
 from assistant.types import Answer, DocumentCard, IngestReport, Page
 from ingest.areas import NATIONS
@@ -55,8 +55,8 @@ if TYPE_CHECKING:
     from assistant.library.retag import RetagReport
     from assistant.trainer.quotes import FoundQuote
 
-__all__ = ["BY", "NATIONS", "UPLOADS", "Assistant", "Cited", "Example", "Filters", "Handout",
-           "Matrix", "Statement"]
+__all__ = ["BY", "NATIONS", "UPLOADS", "Assistant", "BasketItem", "Cited", "Example", "Filters",
+           "Handout", "Matrix", "Statement"]
 
 
 class Assistant:

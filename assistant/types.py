@@ -216,6 +216,9 @@ class Citation:
     quote: str
     passage: str
     also_at: tuple[str, ...] = ()  # other places the same words stand (summary and body)
+    # A quotes answer's: who the document says spoke the words ("(survey response)"), if it
+    # says; in ``to_dict`` only when given.
+    attribution: str | None = None
 
     @property
     def pages_label(self) -> str:
@@ -240,6 +243,7 @@ class Citation:
             "quote": self.quote,
             "passage": self.passage,
             "also_at": list(self.also_at),
+            **({"attribution": self.attribution} if self.attribution is not None else {}),
         }
 
 

@@ -18,7 +18,7 @@ from lxml import etree
 
 from assistant.answering.citations import collapse, integrity_problems
 from assistant.cli import main
-from assistant.core import Assistant
+from assistant.core import Assistant, BasketItem
 from assistant.library.filters import resolve
 from assistant.trainer.examples import find_examples
 from assistant.trainer.handout import Handout
@@ -245,6 +245,15 @@ def test_chat_examples_request_is_a_list_of_cited_examples(corpus_assistant: Ass
     quotes = corpus_assistant.ask("Find quotes on why training alone doesn't change practice")
     assert quotes.kind == "quotes" and integrity_problems(quotes) == []
     assert "— (survey response)" in quotes.text
+    # each quotation's attribution is the citation's, as the text gives it after its [n]
+    for c in quotes.citations:
+        said = re.search(rf"\[{c.marker}\] — (.+)", quotes.text)
+        assert said is not None
+        assert said.group(1) == (c.attribution or "no attribution given in the document")
+        assert c.to_dict().get("attribution") == c.attribution
+    assert any(c.attribution == "(survey response)" for c in quotes.citations)
+    assert all(c.attribution is None and "attribution" not in c.to_dict()
+               for c in answer.citations)
     plain = corpus_assistant.ask("What do reviews say about neglect?")
     assert plain.backend == "extractive"
 
@@ -257,12 +266,17 @@ def test_basket_to_handout_and_answer_download(corpus_assistant: Assistant) -> N
         "Example: Glasgow Child Protection Committee (p. 28)",
         "Example: West Lothian Child Protection Committee (p. 32)"]
     items = basket.add_picks(corpus_assistant, turns, [choices[0][1]], [])
+    assert items == [BasketItem(choices[0][1], choices[0][0], ("neglect",),
+                                example=choices[0][1].removeprefix("ex:"))]
     quotes = corpus_assistant.ask("find quotes on training and practice change")
     turns.append(Turn(2, quotes.question, quotes.question, quotes))
     quote_value = next(v for _, v in basket.pick_choices(corpus_assistant, turns)
                        if v.startswith("q:"))
     items = basket.add_picks(corpus_assistant, turns, [quote_value, quote_value], items)
-    assert len(items) == 2 and items[1]["attribution"] == "(survey response)"
+    assert len(items) == 2 and items[1].attribution == "(survey response)"
+    cited = next(c for c in quotes.citations if c.marker == int(quote_value.rsplit(":")[-1]))
+    assert items[1].quote is not None and items[1].quote.quote == cited.quote
+    assert items[1].quote.chunk_ids == (cited.chunk_id,) and not items[1].example
     assert basket.basket_theme(corpus_assistant, items) in {"neglect", "training_workforce"}
     path = basket.handout_file(corpus_assistant, items, "neglect", "docx")
     refs, notes, text = _docx_references(path)

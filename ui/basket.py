@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.core import Assistant, Cited, Example, Handout, Statement
+from assistant.core import Assistant, BasketItem, Example, Handout
 from assistant.types import Answer
 from ui.render import Turn
 from ui.structure import theme_choices
@@ -55,24 +55,24 @@ def pick_choices(assistant: Assistant, turns: Sequence[Turn]) -> list[tuple[str,
 
 
 def add_picks(
-    assistant: Assistant, turns: Sequence[Turn], picked: Sequence[str], basket: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    assistant: Assistant, turns: Sequence[Turn], picked: Sequence[str],
+    basket: Sequence[BasketItem],
+) -> list[BasketItem]:
     """The basket with the ticked items of the latest answer added (each once)."""
     labels = dict((v, k) for k, v in pick_choices(assistant, turns))
-    have = {item["id"] for item in basket}
+    have = {item.choice for item in basket}
     out = list(basket)
     for value in picked:
         if value in have or value not in labels:
             continue
-        item: dict[str, Any] = {"id": value, "label": labels[value],
-                                "asked": _asked_themes(assistant, turns[-1].answer)}
+        answer = turns[-1].answer
+        asked = _asked_themes(assistant, answer)
         if value.startswith("q:"):
             marker = int(value.rsplit(":", 1)[1])
-            c = next(c for c in turns[-1].answer.citations if c.marker == marker)
-            item["quote"] = Cited(c.quote, c.title, c.file, c.section, c.page_start,
-                                  c.page_end, (c.chunk_id,)).to_dict()
-            item["attribution"] = _attribution(turns[-1].answer, c.marker)
-        out.append(item)
+            c = next(c for c in answer.citations if c.marker == marker)
+            out.append(BasketItem.of_citation(value, labels[value], c, asked))
+        else:
+            out.append(BasketItem.of_example(value, labels[value], value[3:], asked))
         have.add(value)
     return out
 
@@ -83,51 +83,42 @@ def _asked_themes(assistant: Assistant, answer: Answer) -> list[str]:
     return [str(t) for t in chosen] or list(assistant.question(answer.question).themes)
 
 
-def _attribution(answer: Answer, marker: int) -> str | None:
-    """The attribution a quotes answer gives after ``[marker]`` ("— (survey response)")."""
-    if answer.kind != "quotes":
-        return None
-    m = re.search(rf"\[{marker}\] — (.+)", answer.text)
-    return m.group(1).strip() if m and "no attribution" not in m.group(1) else None
-
-
-def basket_markdown(basket: Sequence[dict[str, Any]]) -> str:
+def basket_markdown(basket: Sequence[BasketItem]) -> str:
     if not basket:
         return EMPTY
     from ui.render import escape_markdown
 
-    lines = [f"{i}. {escape_markdown(item['label'])}" for i, item in enumerate(basket, 1)]
+    lines = [f"{i}. {escape_markdown(item.label)}" for i, item in enumerate(basket, 1)]
     return f"**In the basket ({len(basket)}):**\n\n" + "\n".join(lines)
 
 
-def basket_theme(assistant: Assistant, basket: Sequence[dict[str, Any]]) -> str | None:
+def basket_theme(assistant: Assistant, basket: Sequence[BasketItem]) -> str | None:
     """The theme most of the basket's passages carry, the themes its questions named counting
     three times (the handout's default theme)."""
     chunks = {c.chunk_id: c for c in assistant.catalog().chunks}
     counts: Counter[str] = Counter()
     for item in basket:
-        counts.update({t: 3 for t in item.get("asked", [])})
+        counts.update({t: 3 for t in item.asked})
     for example in _examples(assistant, basket):
         counts.update(example.themes)
     for item in basket:
-        if "quote" in item:
-            chunk = chunks.get(item["quote"]["chunk_id"])
+        if item.quote is not None:
+            chunk = chunks.get(item.quote.chunk_ids[0])
             value = chunk.meta.get("themes") if chunk else None
             counts.update(value if isinstance(value, list) else [])
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _examples(assistant: Assistant, basket: Sequence[dict[str, Any]]) -> list[Example]:
-    keys = [item["id"][3:] for item in basket if item["id"].startswith("ex:")]
+def _examples(assistant: Assistant, basket: Sequence[BasketItem]) -> list[Example]:
+    keys = [item.example for item in basket if item.example]
     by_key = {e.key: e for e in assistant.all_examples()}
     return [by_key[k] for k in keys if k in by_key]
 
 
 def basket_handout(
-    assistant: Assistant, basket: Sequence[dict[str, Any]], theme: str | None
+    assistant: Assistant, basket: Sequence[BasketItem], theme: str | None
 ) -> Handout:
-    quotes = [Statement(Cited.from_dict(i["quote"]), attribution=i.get("attribution"))
-              for i in basket if "quote" in i]
+    quotes = [s for s in (item.statement() for item in basket) if s is not None]
     examples = _examples(assistant, basket)
     if theme:
         return assistant.theme_handout(theme, quotes=quotes, examples=examples)
@@ -141,7 +132,7 @@ def _file(stem: str, fmt: str) -> Path:
 
 
 def handout_file(
-    assistant: Assistant, basket: Sequence[dict[str, Any]], theme: str | None, fmt: str
+    assistant: Assistant, basket: Sequence[BasketItem], theme: str | None, fmt: str
 ) -> Path:
     """The basket's handout written to a fresh temporary file."""
     handout = basket_handout(assistant, basket, theme or None)
@@ -178,12 +169,12 @@ def basket_panel(assistant: Assistant, app: "gr.Blocks", turns: Any) -> Callable
             one = gr.Button("Download latest answer", elem_id="rla-answer-download")
             empty = gr.Button("Empty basket", variant="secondary", elem_id="rla-empty-basket")
         download = gr.File(label="Download", interactive=False, elem_id="rla-download")
-    basket = gr.State([])
+    basket = gr.State([])  # the BasketItem values, in the order picked
 
     def refresh(turns_: list[Turn]) -> Any:
         return gr.CheckboxGroup(choices=pick_choices(assistant, turns_), value=[])
 
-    def added(turns_: list[Turn], picked: list[str], items: list[dict[str, Any]],
+    def added(turns_: list[Turn], picked: list[str], items: list[BasketItem],
               chosen: str) -> tuple[Any, ...]:
         items = add_picks(assistant, turns_, picked or [], items)
         default = chosen or basket_theme(assistant, items) or NO_THEME
@@ -192,7 +183,7 @@ def basket_panel(assistant: Assistant, app: "gr.Blocks", turns: Any) -> Callable
     def themes() -> Any:
         return gr.Dropdown(choices=[("(only the basket)", ""), *theme_choices(assistant)])
 
-    def made(items: list[dict[str, Any]], chosen: str, kind: str) -> str:
+    def made(items: list[BasketItem], chosen: str, kind: str) -> str:
         if not items and not chosen:
             raise gr.Error("Add quotes or examples to the basket, or choose a theme, first.")
         return str(handout_file(assistant, items, chosen or None, kind))

@@ -5,7 +5,8 @@ practice looks like, questions for reflection, sources. Every statement is a ver
 with a numbered footnote (document, page, section); a section with no evidence says "Not
 found in the indexed documents." The questions for reflection are the project's own, from the
 theme taxonomy (``themes.json``), and the handout says so. Writers: ``handout_md`` and
-``handout_docx``; the same model carries a single chat answer for download.
+``handout_docx``; the same model carries a single chat answer for download, and a trainer's
+picks from the chat (``BasketItem``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from assistant.library.filters import Filters, resolve
 from assistant.trainer.briefing import candidates, pick
 from assistant.trainer.examples import Example, find_examples
 from assistant.trainer.passages import Cited
-from assistant.types import Answer
+from assistant.types import Answer, Citation
 
 if TYPE_CHECKING:
     from assistant.library.catalog import Catalog
@@ -40,6 +41,41 @@ class Statement:
     cited: Cited
     label: str = ""  # "What changed", "Why", "How" inside a practice example
     attribution: str | None = None
+
+
+def cited_of(citation: Citation) -> Cited:
+    """An answer's citation as a handout quotes it (its first passage)."""
+    c = citation
+    return Cited(c.quote, c.title, c.file, c.section, c.page_start, c.page_end, (c.chunk_id,))
+
+
+@dataclass(frozen=True)
+class BasketItem:
+    """One pick of the chat's handout basket: a quotation of an answer, with the attribution
+    its document gives, or a practice example by its key."""
+
+    choice: str  # the tick it was picked by ("q:<turn>:<marker>", "ex:<key>"): one each
+    label: str
+    asked: tuple[str, ...] = ()  # the themes its question named or its answer was filtered by
+    quote: Cited | None = None
+    attribution: str | None = None
+    example: str = ""  # the practice example's key
+
+    @classmethod
+    def of_citation(
+        cls, choice: str, label: str, citation: Citation, asked: Sequence[str] = ()
+    ) -> BasketItem:
+        return cls(choice, label, tuple(asked), cited_of(citation), citation.attribution)
+
+    @classmethod
+    def of_example(
+        cls, choice: str, label: str, key: str, asked: Sequence[str] = ()
+    ) -> BasketItem:
+        return cls(choice, label, tuple(asked), example=key)
+
+    def statement(self) -> Statement | None:
+        """The quotation as the handout states it (None for an example)."""
+        return Statement(self.quote, attribution=self.attribution) if self.quote else None
 
 
 @dataclass(frozen=True)
@@ -164,11 +200,7 @@ def answer_handout(answer: Answer) -> Handout:
     if not answer.grounded or not answer.citations:
         return Handout(answer.question, tuple(intro[:-1]),
                        (Section("Answer", empty_note=answer.text or NOT_FOUND),), kind="answer")
-    statements = tuple(
-        Statement(Cited(c.quote, c.title, c.file, c.section, c.page_start, c.page_end,
-                        (c.chunk_id,)))
-        for c in answer.citations
-    )
+    statements = tuple(Statement(cited_of(c)) for c in answer.citations)
     return Handout(answer.question, tuple(intro), (Section("Answer", statements),),
                    kind="answer")
 

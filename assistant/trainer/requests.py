@@ -1,7 +1,8 @@
 """Trainers' requests in the chat: "examples of ... for a training session" is answered with a
 list of cited practice examples, "find quotes on ..." with a list of cited quotations, rather
 than with a paragraph. The result is an ordinary ``Answer`` (the `rla ask --json` contract):
-every quote is a citation, verbatim in its passage, with its ``[n]`` in the text.
+every quote is a citation, verbatim in its passage, with its ``[n]`` in the text; a quotes
+answer's citations carry the attribution the document gives (``Citation.attribution``).
 
 Anything else, or a request that finds nothing, is left to the ordinary answerer (``None``).
 """
@@ -55,7 +56,7 @@ class _Builder:
         self.citations: list[Citation] = []
         self.evidence: dict[str, Evidence] = {}
 
-    def cite(self, cited: Cited) -> int:
+    def cite(self, cited: Cited, attribution: str | None = None) -> int:
         first = self.by_id[cited.chunk_ids[0]]
         if len(cited.chunk_ids) == 1:
             passage = first.text
@@ -65,7 +66,7 @@ class _Builder:
         marker = len(self.citations) + 1
         self.citations.append(Citation(marker, first.chunk_id, cited.title, cited.file,
                                        first.section, cited.page_start, cited.page_end,
-                                       cited.quote, passage))
+                                       cited.quote, passage, attribution=attribution))
         self.evidence.setdefault(first.chunk_id, Evidence(len(self.evidence) + 1, first, 1.0))
         return marker
 
@@ -97,5 +98,6 @@ def _quotes_answer(catalog: Catalog, question: Question, quotes: list[FoundQuote
     blocks = [QUOTES_HEAD]
     for n, quote in enumerate(quotes, start=1):
         who = quote.attribution or "no attribution given in the document"
-        blocks.append(f"{n}. {quote.cited.quote} [{build.cite(quote.cited)}] — {who}")
+        marker = build.cite(quote.cited, quote.attribution or None)
+        blocks.append(f"{n}. {quote.cited.quote} [{marker}] — {who}")
     return build.answer(question, "\n\n".join(blocks), "quotes", question.filters)
