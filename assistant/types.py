@@ -1,6 +1,8 @@
 """Core values passed between the packages: frozen, typed, and free of any library types.
 
-Only ``Chunk`` knows Chroma's flat metadata format (``to_metadata`` / ``from_record``).
+Only ``Chunk`` knows Chroma's flat metadata format (``to_metadata`` / ``from_record``); the
+document card's field names are ``CardKey``'s, read through ``Chunk.doc_type`` /
+``DocumentCard.nation`` and the like.
 """
 
 from __future__ import annotations
@@ -9,10 +11,50 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 MetaValue = str | int | float | bool | list[str]  # lists: areas and themes, filtered by $contains
 META_PREFIX = "m_"  # chunk metadata fields from the document card, flattened for filtering
+
+
+class CardKey:
+    """The document card's field names: the keys of ``DocumentCard.meta`` and of every chunk's
+    ``meta`` (``META_PREFIX`` + key in the store, which the filters match). ``ingest.cardinfer``
+    writes them. ``metadata.csv``'s columns ``review_type`` and ``geography`` are an input
+    format, mapped onto ``DOC_TYPE`` and ``NATION``; the card keeps them as given too."""
+
+    DOC_TYPE: Final = "doc_type"  # "review report", "briefing" ... (lower case)
+    NATION: Final = "nation"  # one of ingest.areas.NATIONS
+    PUBLISHER: Final = "publisher"
+    YEAR: Final = "year"  # publication year, an int where it is one
+    YEAR_SOURCE: Final = "year_source"  # where an inferred year was read ("copyright" ...)
+    PERIOD: Final = "period"  # "2018-2021", the period a review covers
+    PERIOD_START: Final = "period_start"
+    PERIOD_END: Final = "period_end"
+    INFERRED: Final = "inferred"  # the fields inferred from the text, comma-separated
+    # metadata.csv's columns, kept on the card as given; a store built before cards were
+    # inferred has only these (`rla retag` maps them). ``geography`` is set to the nation when
+    # the CSV gives none: the answerer's place check still reads it.
+    CSV_TYPE: Final = "review_type"
+    CSV_GEOGRAPHY: Final = "geography"
+
+
+class _CardFields:
+    """The card fields of ``meta``, typed: on a chunk, what the filters match (``m_`` keys)."""
+
+    meta: Mapping[str, MetaValue]
+
+    @property
+    def doc_type(self) -> str | None:
+        """The document's type ("review report", "briefing" ...)."""
+        value = self.meta.get(CardKey.DOC_TYPE)
+        return str(value) if value else None
+
+    @property
+    def nation(self) -> str | None:
+        """The nation the document is about."""
+        value = self.meta.get(CardKey.NATION)
+        return str(value) if value else None
 
 
 def pages_label(start: int, end: int) -> str:
@@ -59,7 +101,7 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Chunk:
+class Chunk(_CardFields):
     """A sentence-aware window of one section of one document: the unit that is indexed."""
 
     chunk_id: str
@@ -129,7 +171,7 @@ class Chunk:
 
 
 @dataclass(frozen=True)
-class DocumentCard:
+class DocumentCard(_CardFields):
     """What the store keeps about one ingested file."""
 
     doc_id: str
@@ -138,6 +180,13 @@ class DocumentCard:
     pages: int
     chunks: int
     meta: Mapping[str, MetaValue] = field(default_factory=dict)
+
+    @property
+    def doc_type(self) -> str | None:
+        """The document's type; for a store built before cards were inferred, metadata.csv's
+        ``review_type`` as ingest maps it (stripped, lower case)."""
+        given = str(self.meta.get(CardKey.CSV_TYPE) or "").strip().lower()
+        return super().doc_type or given or None
 
     def to_dict(self) -> dict[str, Any]:
         return {

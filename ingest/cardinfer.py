@@ -1,8 +1,10 @@
 """The document card: type, nation, publisher, publication year and period covered.
 
 Every field is inferred from the text unless ``metadata.csv`` gives it (the CSV always wins):
-``review_type`` -> ``doc_type``, ``geography`` -> ``nation``, ``publisher``, ``year``. The
-fields that were inferred are listed in ``inferred`` so a reader can tell a guess from a fact.
+``review_type`` -> ``doc_type``, ``geography`` -> ``nation``, ``publisher``, ``year`` (the
+card's keys are ``assistant.types.CardKey``'s). The CSV's columns stay on the card as given.
+The fields that were inferred are listed in ``inferred`` so a reader can tell a guess from a
+fact.
 A field that cannot be inferred with some confidence is left out rather than guessed: the
 publication year comes only from copyright lines, publication codes and "Published" dates,
 never from the years a report happens to mention.
@@ -14,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 
-from assistant.types import Document, MetaValue
+from assistant.types import CardKey, Document, MetaValue
 from ingest.areas import NATIONS, Gazetteer, default_gazetteer
 
 DOC_TYPES = (
@@ -162,26 +164,27 @@ def infer_card(
             card[key] = value
             inferred.append(key)
 
-    csv_type = str(given.get("review_type", "")).strip().lower()
-    if csv_type and "doc_type" not in card:
-        card["doc_type"] = csv_type
-    put("doc_type", _doc_type(doc.title, text))
-    geography = str(given.get("geography", "")).strip()
-    if geography in NATIONS and "nation" not in card:
-        card["nation"] = geography
-    put("nation", _nation(text, gazetteer))
-    if "nation" in card and "geography" not in card:
-        card["geography"] = card["nation"]
-    put("publisher", _publisher(text))
+    k = CardKey
+    csv_type = str(given.get(k.CSV_TYPE, "")).strip().lower()
+    if csv_type and k.DOC_TYPE not in card:
+        card[k.DOC_TYPE] = csv_type
+    put(k.DOC_TYPE, _doc_type(doc.title, text))
+    geography = str(given.get(k.CSV_GEOGRAPHY, "")).strip()
+    if geography in NATIONS and k.NATION not in card:
+        card[k.NATION] = geography
+    put(k.NATION, _nation(text, gazetteer))
+    if k.NATION in card and k.CSV_GEOGRAPHY not in card:
+        card[k.CSV_GEOGRAPHY] = card[k.NATION]  # read by the answerer's place check
+    put(k.PUBLISHER, _publisher(text))
     year = _year(text)
-    put("year", year[0] if year else None)
-    if year and "year" in inferred:
-        card["year_source"] = year[1]
+    put(k.YEAR, year[0] if year else None)
+    if year and k.YEAR in inferred:
+        card[k.YEAR_SOURCE] = year[1]
     period = period_of(doc.title) or period_of(text[:8000])
-    if period and "period" not in card:
-        card["period"] = f"{period[0]}-{period[1]}"
-        card["period_start"], card["period_end"] = period
-        inferred.append("period")
+    if period and k.PERIOD not in card:
+        card[k.PERIOD] = f"{period[0]}-{period[1]}"
+        card[k.PERIOD_START], card[k.PERIOD_END] = period
+        inferred.append(k.PERIOD)
     if inferred:
-        card["inferred"] = ",".join(inferred)
+        card[k.INFERRED] = ",".join(inferred)
     return card

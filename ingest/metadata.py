@@ -1,8 +1,9 @@
 """Sidecar ``metadata.csv``: one row per file, keyed by file name (with or without extension).
 
 Columns as in the shared corpus: ``file,title,publisher,year,review_type,geography``. Other
-columns are kept too. A ``metadata.csv`` beside the files is read automatically; ``--metadata``
-names one explicitly (its rows win).
+columns are kept too. ``ingest.cardinfer`` maps ``review_type`` and ``geography`` onto the
+card's ``CardKey.DOC_TYPE`` and ``CardKey.NATION``. A ``metadata.csv`` beside the files is
+read automatically; ``--metadata`` names one explicitly (its rows win).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from assistant.errors import RlaError
-from assistant.types import MetaValue
+from assistant.types import CardKey, MetaValue
 
 METADATA_FILE = "metadata.csv"
 
@@ -41,7 +42,7 @@ def read_metadata(path: Path) -> dict[str, dict[str, MetaValue]]:
                     value = value.strip()
                     if not value:
                         continue
-                    if column == "year" and value.isdigit():
+                    if column == CardKey.YEAR and value.isdigit():
                         fields[column] = int(value)
                     else:
                         fields[column] = value

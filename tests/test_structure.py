@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assistant.library.filters import resolve
-from assistant.types import Chunk, Document, Page
+from assistant.types import CardKey, Chunk, Document, DocumentCard, Page
 from ingest.areatag import area_meta, area_tags, default_places
 from ingest.cardinfer import infer_card, period_of
 from ingest.metadata import MetadataIndex
@@ -70,6 +70,25 @@ def test_metadata_csv_overrides_the_inferred_card(tmp_path: Path) -> None:
     card = infer_card(doc, {"geography": "Wales", "year": 2017, "review_type": "Guidance"})
     assert card["nation"] == "Wales" and card["year"] == 2017 and card["doc_type"] == "guidance"
     assert "nation" not in str(card.get("inferred", ""))
+
+
+def test_the_card_is_read_by_its_keys() -> None:
+    """The card's keys are CardKey's; chunks and cards read them typed. A card of a store built
+    before cards were inferred holds only metadata.csv's review_type: its type still shows."""
+    card = infer_card(load(BRIEFING, ChunkingParams()), {"review_type": "Briefing",
+                                                         "geography": "England"})
+    assert card[CardKey.DOC_TYPE] == "briefing" and card[CardKey.NATION] == "England"
+    assert card[CardKey.CSV_TYPE] == "Briefing" and card[CardKey.CSV_GEOGRAPHY] == "England"
+    stored = DocumentCard.from_metadata(DocumentCard("d", "b.pdf", "B", 2, 6, card).to_metadata())
+    chunk = Chunk("c", "d", "B", "b.pdf", "", 1, 1, 0, "Text.", card)
+    assert (stored.doc_type, stored.nation) == (chunk.doc_type, chunk.nation) == (
+        "briefing", "England")
+    old = DocumentCard.from_metadata(DocumentCard(
+        "d", "b.pdf", "B", 2, 6, {"review_type": " Serious Case Review", "geography": "England",
+                                  "year": 2019}).to_metadata())
+    assert old.doc_type == "serious case review"
+    # a chunk's fields are what the filters match (m_doc_type): `rla retag` maps the old ones
+    assert Chunk("c", "d", "B", "b.pdf", "", 1, 1, 0, "Text.", old.meta).doc_type is None
 
 
 def test_periods_and_publication_codes() -> None:

@@ -15,7 +15,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import NotFoundError
 from assistant.types import Answer, Citation
-from ui import handlers
+from ui import handlers, structure
 from ui.render import (
     EMPTY_PANEL,
     FileOutcome,
@@ -146,6 +146,23 @@ def test_library_lists_title_type_year_pages_chunks(assistant: Assistant) -> Non
     assert (kind, year) == ("overview report", "2021")
     assert isinstance(pages, int) and pages >= 30 and isinstance(chunks, int) and chunks > 10
     assert {f for _, f in handlers.document_choices(assistant)} == set(by_file)
+
+
+def test_library_type_is_the_cards_type_without_metadata_csv(
+    tmp_path: Path, corpus_pdfs: list[Path], embedder: Any
+) -> None:
+    """The Type column shows the type inferred from the text when no metadata.csv gives one
+    (an upload, or a folder without one): it once read only the CSV's review_type column."""
+    a = Assistant(Settings(home=tmp_path / "home"), embedder=embedder)
+    wanted = {"learning-from-serious-case-reviews-briefing.pdf": "briefing",
+              "ci-news-learning-from-scrs-2015-2018.pdf": "news release",
+              "ci-joint-inspections-child-protection-2009-2012-summary.pdf": "inspection report"}
+    report = a.ingest([p for p in corpus_pdfs if p.name in wanted])
+    assert len(report.ingested) == 3 and not any("review_type" in c.meta for c in a.documents())
+    types = {row[5]: row[1] for row in handlers.library_rows(a)}
+    assert types == wanted
+    assert structure.type_choices(a) == [structure.ANY, *sorted(wanted.values())]
+    a.store.close()
 
 
 def test_upload_stores_safely_reports_per_file_and_can_be_removed(

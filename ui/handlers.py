@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from assistant.core import UPLOADS, Assistant, Filters
-from assistant.types import Citation, DocumentCard, IngestReport
+from assistant.types import CardKey, Citation, DocumentCard, IngestReport
 from ui.render import FileOutcome, FileUrl, Turn, api_markdown, chat_messages, evidence_html
 
 UPLOAD_TYPES = (".pdf", ".txt", ".md", ".markdown")
@@ -115,8 +115,7 @@ def library_rows(assistant: Assistant) -> list[list[str | int]]:
 
 
 def _row(card: DocumentCard) -> list[str | int]:
-    meta = card.meta
-    return [card.title, str(meta.get("review_type", "")), str(meta.get("year", "")),
+    return [card.title, card.doc_type or "", str(card.meta.get(CardKey.YEAR, "")),
             card.pages, card.chunks, card.file]
 
 

@@ -39,9 +39,7 @@ def theme_choices(assistant: Assistant) -> list[tuple[str, str]]:
 
 
 def type_choices(assistant: Assistant) -> list[str]:
-    found = {str(c.meta.get("doc_type")) for c in assistant.catalog().chunks
-             if c.meta.get("doc_type")}
-    return [ANY, *sorted(found)]
+    return [ANY, *sorted(assistant.catalog().doc_types)]
 
 
 def filters_from_ui(

@@ -91,11 +91,11 @@ class Catalog:
 
     @cached_property
     def doc_types(self) -> frozenset[str]:
-        return frozenset(str(c.meta["doc_type"]) for c in self.chunks if c.meta.get("doc_type"))
+        return frozenset(c.doc_type for c in self.chunks if c.doc_type)
 
     @cached_property
     def nations(self) -> frozenset[str]:
-        return frozenset(str(c.meta["nation"]) for c in self.chunks if c.meta.get("nation"))
+        return frozenset(c.nation for c in self.chunks if c.nation)
 
     def areas(self, filters: Filters | None = None) -> list[AreaSummary]:
         """Areas with at least one passage, most passages first."""
@@ -133,8 +133,8 @@ class Catalog:
             for theme in meta_list(chunk, "themes"):
                 passages[theme] += 1
                 docs[theme].add(chunk.doc_id)
-                by_type[theme][str(chunk.meta.get("doc_type") or "unknown")] += 1
-                by_nation[theme][str(chunk.meta.get("nation") or "unknown")] += 1
+                by_type[theme][chunk.doc_type or "unknown"] += 1
+                by_nation[theme][chunk.nation or "unknown"] += 1
         return [
             ThemeSummary(t.id, t.label, t.group, passages[t.id], len(docs[t.id]),
                          dict(by_type[t.id]), dict(by_nation[t.id]))

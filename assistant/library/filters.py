@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import RlaError
-from assistant.types import META_PREFIX
+from assistant.types import META_PREFIX, CardKey
 from ingest.areas import NATIONS, Area, Gazetteer, default_gazetteer
 from ingest.themes import Taxonomy, default_taxonomy
 from vectorstore.where import all_of, any_of
@@ -44,15 +44,15 @@ class Filters:
         if self.areas:
             parts.append(any_of([{f"{m}area_keys": {"$contains": a}} for a in self.areas]))
         if self.nations:
-            parts.append({f"{m}nation": {"$in": list(self.nations)}})
+            parts.append({m + CardKey.NATION: {"$in": list(self.nations)}})
         if self.themes:
             parts.append(any_of([{f"{m}themes": {"$contains": t}} for t in self.themes]))
         if self.doc_type:
-            parts.append({f"{m}doc_type": self.doc_type})
+            parts.append({m + CardKey.DOC_TYPE: self.doc_type})
         if self.year_from is not None:
-            parts.append({f"{m}year": {"$gte": self.year_from}})
+            parts.append({m + CardKey.YEAR: {"$gte": self.year_from}})
         if self.year_to is not None:
-            parts.append({f"{m}year": {"$lte": self.year_to}})
+            parts.append({m + CardKey.YEAR: {"$lte": self.year_to}})
         return all_of(*parts)
 
     def merged(self, other: Filters) -> Filters:
