@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from assistant.text import collapse
 from ingest.data_files import data_path
 
 NATIONS = ("Scotland", "England", "Wales", "Northern Ireland")
@@ -34,7 +35,7 @@ class Area:
     @property
     def core(self) -> str:
         """The distinctive part of the name ("Glasgow" for "Glasgow City"), lower case."""
-        core = " ".join(_GENERIC.sub(" ", self.name).split()).lower()
+        core = collapse(_GENERIC.sub(" ", self.name)).lower()
         return core or self.name.lower()
 
     @property

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from assistant.text import collapse
 from assistant.types import Chunk, MetaValue
 from ingest.areas import Area, Gazetteer, default_gazetteer
 
@@ -88,7 +89,7 @@ def _served(cpc: Area, council_forms: dict[str, str]) -> tuple[str, ...]:
     """The councils a committee serves, read from its names ("Clackmannanshire and Stirling")."""
     found: list[str] = []
     for form in (cpc.name, *cpc.aliases):
-        core = " ".join(_COMMITTEE_WORDS.sub(" ", form).split()).strip(" -").lower()
+        core = collapse(_COMMITTEE_WORDS.sub(" ", form)).strip(" -").lower()
         if core in council_forms:
             found.append(council_forms[core])
             continue

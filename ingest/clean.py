@@ -12,6 +12,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
+from assistant.text import fold
 from ingest.timing import timed
 
 _PAGE_NUMBER = re.compile(
@@ -74,7 +75,7 @@ _KEEP_HYPHEN_PREFIXES = frozenset(
 
 def _shape(line: str) -> str:
     """A line's shape for repetition counting: case, spacing and digits ignored."""
-    return re.sub(r"\d+", "#", " ".join(line.lower().split()))
+    return re.sub(r"\d+", "#", fold(line))
 
 
 @timed("clean")

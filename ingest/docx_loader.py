@@ -19,11 +19,11 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from assistant.errors import UnreadableFileError
+from assistant.text import collapse, visible
 from assistant.types import Document, Page
 
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 _BULLET = "• "
-_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\ufeff\xad")
 
 
 def load_docx(path: Path) -> Document:
@@ -61,7 +61,7 @@ def _join(blocks: list[str]) -> str:
 
 
 def _short_cause(exc: Exception) -> str:
-    message = " ".join(str(exc).split())
+    message = collapse(str(exc))
     if len(message) > 120:
         message = message[:117] + "..."
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
@@ -83,9 +83,9 @@ def _blocks(word: DocxDocument) -> Iterator[str]:
 def _paragraph(paragraph: Paragraph) -> str:
     level = _heading_level(paragraph.style)
     if level:
-        heading = _collapse(paragraph.text)
+        heading = collapse(visible(paragraph.text))
         return f"{'#' * level} {heading}" if heading else ""
-    lines = [_collapse(line) for line in paragraph.text.splitlines()]
+    lines = [collapse(visible(line)) for line in paragraph.text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         return ""
@@ -142,11 +142,11 @@ def _cell_text(cell: _Cell) -> str:
             parts.extend(_table_rows(item))
         else:
             parts.append(item.text)
-    return _collapse(" ".join(parts))
+    return collapse(visible(" ".join(parts)))
 
 
 def _title(word: DocxDocument, blocks: list[str]) -> str:
-    core_title = _collapse(word.core_properties.title or "")
+    core_title = collapse(visible(word.core_properties.title or ""))
     if core_title:
         return core_title
     for block in blocks:
@@ -154,9 +154,6 @@ def _title(word: DocxDocument, blocks: list[str]) -> str:
             return block.lstrip("#").strip()
     return ""
 
-
-def _collapse(text: str) -> str:
-    return " ".join(text.translate(_INVISIBLE).split())
 
 
 def _escape(line: str) -> str:

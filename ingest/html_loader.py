@@ -16,12 +16,9 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from assistant.errors import UnreadableFileError
+from assistant.text import collapse, visible
+from assistant.text import words as _names
 from assistant.types import Document, Page
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
 
 _ALWAYS_SKIP = _names(
     "head title meta link script style noscript template svg iframe object embed canvas select "
@@ -51,7 +48,6 @@ _BLOCK_TAGS = _names(
     "html"
 ).union(_HEADINGS, _LIST_TAGS)
 _BULLET = "• "
-_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\ufeff\xad")
 
 
 def load_html(path: Path) -> Document:
@@ -165,7 +161,7 @@ def _render(root: Tag) -> str:
     try:
         return _Renderer().render(root)
     except RecursionError:  # absurdly deep markup: keep its text, lose its structure
-        lines = (_collapse(line) for line in root.get_text("\n").splitlines())
+        lines = (collapse(visible(line)) for line in root.get_text("\n").splitlines())
         return "\n".join(_escape(line) for line in lines if line)
 
 
@@ -229,7 +225,7 @@ class _Renderer:
             self._walk(tag)
 
     def _end_line(self) -> None:
-        text = _collapse("".join(self._inline))
+        text = collapse(visible("".join(self._inline)))
         self._inline.clear()
         if text:
             self._lines.append(self._prefix + text if self._prefix else _escape(text))
@@ -291,11 +287,8 @@ def _text_of(tag: Tag) -> str:
                 parts.append(gap)
 
     visit(tag)
-    return _collapse("".join(parts))
+    return collapse(visible("".join(parts)))
 
-
-def _collapse(text: str) -> str:
-    return " ".join(text.translate(_INVISIBLE).split())
 
 
 def _escape(line: str) -> str:

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from assistant.errors import UnreadableFileError
+from assistant.text import collapse
 from assistant.types import Document, Page
 from ingest.clean import join_wrapped, remove_running_lines, vocabulary
 
@@ -38,7 +39,7 @@ def _heading_lines(page: object, body_size: float) -> dict[str, tuple[int, bool]
         bold_body = "Bold" in name and abs(eff - body_size) < 0.6 and len(text.strip()) < 90
         if eff >= body_size * 1.15 or bold_body:
             size_key = round(eff) if eff >= body_size * 1.15 else 0
-            parts = [" ".join(p.split()) for p in text.split("\n")]
+            parts = [collapse(p) for p in text.split("\n")]
             parts = [p for p in parts if len(p) > 1]
             for i, key in enumerate(parts):
                 # A parenthesised line such as "(survey response)" under a quotation is its
@@ -178,7 +179,7 @@ def load_pdf(path: Path, *, max_pages: int = 5000) -> Document:
     for lines, heads, number in zip(cleaned, headings, numbers, strict=True):
         marked: list[str] = []
         for line in lines:
-            key = " ".join(line.split())
+            key = collapse(line)
             if key in heads:
                 size, continues = heads[key]
                 last = next((i for i in range(len(marked) - 1, -1, -1) if marked[i]), None)

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from assistant.text import collapse
 from ingest.data_files import data_path
 from ingest.sentences import sentence_spans
 
@@ -114,7 +115,7 @@ class Taxonomy:
 
     def resolve(self, name: str) -> Theme | None:
         """A theme by id, label, or one of its phrases ("domestic abuse", "CSE")."""
-        key = " ".join(name.replace("_", " ").lower().split())
+        key = collapse(name.replace("_", " ")).lower()
         for theme in self.themes:
             if key in (theme.id.replace("_", " "), theme.label.lower()):
                 return theme

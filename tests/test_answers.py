@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.citations import collapse, integrity_problems
+from assistant.answering.citations import integrity_problems
 from assistant.answering.retrieve import Mode
 from assistant.core import Assistant
+from assistant.text import collapse
 from assistant.types import Answer
 from vectorstore.keyword import tokenize
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from assistant.answering.citations import collapse
 from assistant.core import Assistant
+from assistant.text import collapse
 
 pytestmark = pytest.mark.slow
 

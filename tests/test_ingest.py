@@ -20,10 +20,10 @@ from typing import Any
 import pypdf
 import pytest
 
-from assistant.answering.citations import collapse
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import NotFoundError
+from assistant.text import collapse
 from assistant.types import Chunk
 from ingest.clean import join_wrapped, rejoin_hyphen, vocabulary
 from ingest.pipeline import ChunkingParams, load

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from conftest import AssistantRunner
 
-from assistant.answering.citations import collapse, integrity_problems
+from assistant.answering.citations import integrity_problems
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.library.filters import resolve
 from assistant.library.retag import TAG_FIELDS
+from assistant.text import collapse
 from ui import handlers, structure
 
 BRIEFING = "learning-from-serious-case-reviews-briefing.pdf"

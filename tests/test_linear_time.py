@@ -74,7 +74,7 @@ def _lines(text: str) -> list[str]:
 
 def _functions() -> dict[str, Callable[[str], object]]:
     """Imported here, in the worker: what each function is given is one passage."""
-    from assistant.answering.citations import collapse, is_verbatim
+    from assistant.answering.citations import is_verbatim
     from assistant.answering.extractive import ExtractiveAnswerer
     from assistant.answering.followup import build_query, content_words
     from assistant.answering.llm.checks import (
@@ -87,6 +87,7 @@ def _functions() -> dict[str, Callable[[str], object]]:
     from assistant.answering.llm.support import supporting_span
     from assistant.answering.question import parse_question
     from assistant.answering.retrieve import Retrieval
+    from assistant.text import collapse
     from assistant.trainer.briefing import candidates
     from assistant.trainer.examples import examples_in, names_change
     from assistant.trainer.passages import DocText

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.answering.citations import Quote, build_citations, collapse, is_verbatim
+from assistant.answering.citations import Quote, build_citations, is_verbatim
+from assistant.text import collapse
 from assistant.types import Chunk, Document, Page
 from ingest.chunking import chunk_sections
 from ingest.clean import join_wrapped, remove_running_lines

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.text import collapse
 from assistant.types import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -35,7 +36,7 @@ class Turn:
 
     @property
     def follow_up(self) -> bool:
-        return " ".join(self.query.split()) != " ".join(self.question.split())
+        return collapse(self.query) != collapse(self.question)
 
 
 @dataclass(frozen=True)

@@ -20,19 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.text import STOPWORDS
 from assistant.types import Chunk
-
-_STOPWORD_TEXT = """
-    a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself nor of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your yours yourself yourselves also may might must
-    shall upon whether within without
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 # A run of letters/digits, optionally joined to more runs by - / . and optionally ending in %.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*%?")

@@ -6,12 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.text import collapse
 from assistant.types import Answer, Chunk, Citation, pages_label
-
-
-def collapse(text: str) -> str:
-    """Whitespace collapsed to single spaces (how quotes are compared with passages)."""
-    return " ".join(text.split())
 
 
 def is_verbatim(quote: str, passage: str) -> bool:
@@ -20,7 +16,7 @@ def is_verbatim(quote: str, passage: str) -> bool:
 
 @dataclass(frozen=True)
 class Quote:
-    """A span of one chunk's text chosen for an answer."""
+    """A span of one chunk's text quoted: in an answer, or as a compare cell's evidence."""
 
     chunk: Chunk
     start: int

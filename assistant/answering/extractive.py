@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.answering.citations import Quote, answer_text, build_citations, collapse
+from assistant.answering.citations import Quote, answer_text, build_citations
 from assistant.answering.question import Question
 from assistant.answering.retrieve import Retrieval
+from assistant.text import FRAMING, fold, words
 from assistant.types import Answer, Chunk, Evidence
 from ingest.areas import Area
 from ingest.sentences import sentence_spans
@@ -31,11 +32,7 @@ _ANSWER_TYPE = frozenset(
 )
 # Words that frame a question ("what do reviews say about ...") rather than name its topic.
 _FRAMING = frozenset(
-    tokenize(
-        "say says said saying tell tells told mention mentions mentioned describe describes "
-        "explain explains show shows learn learned know think document documents report "
-        "reports happen happened example examples give"
-    )
+    tokenize(" ".join(sorted(FRAMING | words("explain explains show shows learn learned give"))))
 )
 _NOT_CONTENT = re.compile(r"^\s*(contents|references|bibliography|acknowledg\w*)\s*$", re.I)
 _LONG = 40  # tokens: longer sentences have their lexical score damped
@@ -205,7 +202,7 @@ class ExtractiveAnswerer:
                 )
                 if quantity and _FIGURE.search(chunk.text[start:end]):
                     score += 0.05
-                key = collapse(chunk.text[start:end]).lower()
+                key = fold(chunk.text[start:end])
                 out.append(_Candidate(ev, start, end, score, key, found, lexical))
         out.sort(key=lambda c: -c.score)
         return out

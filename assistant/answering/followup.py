@@ -18,10 +18,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-def _set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
+from assistant.text import FRAMING, REQUEST_VERBS, STOPWORDS
+from assistant.text import words as _set
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _LEADING_PUNCT = re.compile(r"^[\s,;:.…-]+")
@@ -35,31 +33,24 @@ _CONNECTIVES: tuple[tuple[str, ...], ...] = tuple(
         "and", "or", "but", "also", "plus", "then", "so", "likewise", "similarly", "versus", "vs",
     )
 )
-_QUESTION_OPENERS = _set(
+_QUESTION_OPENERS = REQUEST_VERBS | _set(
     "what how why who whom whose when where which is are was were do does did can could "
-    "should would will has have had may might must tell list give show describe explain "
-    "summarise summarize compare define name find"
+    "should would will has have had may might must describe explain summarise summarize "
+    "compare define name"
 )
 _PRONOUNS = _set("it it's they them he she him")
 _POSSESSIVES = _set("its their theirs his her hers")
 _DEMONSTRATIVES = _set("this these those such same former latter")
 _REFERRING = _PRONOUNS | _POSSESSIVES | _DEMONSTRATIVES
-_STOPWORDS = _set(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each either else
-    few for from further had has have having here how i if in into is it its itself just like
-    me more most my no nor not now of off on once only or other ought our ours out over own
-    per please same should so some such than that the their theirs them then there these they
-    this those through to too under until up upon us very via was we were what whatever when
-    where whether which while who whom whose why will with within without would you your
-    yours also any anything something there's what's how's let's i'm"""
-) | _REFERRING | _QUESTION_OPENERS
+# The words of a conversation that carry no topic: stopwords, the words above, and these.
+_STOPWORDS = STOPWORDS | _REFERRING | _QUESTION_OPENERS | _set(
+    "anything something either else like no not now ought per please us via whatever there's "
+    "what's how's let's i'm"
+)
 # Words that say how to ask, not what about: never inherited as topic.
-_GENERIC = _set(
-    """say says said saying tell tells told mention mentions mentioned describe describes
-    described documents document reviews review report reports indexed think know found
-    mean means example examples kind kinds sort anything key main important happen happened
-    happens general generally please more else"""
+_GENERIC = FRAMING | _set(
+    "described happens review reviews indexed found mean means kind kinds sort anything key "
+    "main important general generally please more else"
 )
 MAX_INHERITED = 8
 SHORT_FRAGMENT = 3  # a fragment with at most this many content words is a follow-up

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from assistant.library.filters import Filters, question_filters
+from assistant.text import REQUEST_VERBS, STOPWORDS, words
 from ingest.areas import Area, Gazetteer
 from ingest.themes import Taxonomy, tag_passage
-from vectorstore.keyword import STOPWORDS, tokenize
+from vectorstore.keyword import tokenize
 
 Kind = Literal["answer", "examples", "quotes", "which-areas", "trend", "overview"]
 KINDS: tuple[Kind, ...] = ("answer", "examples", "quotes", "which-areas", "trend", "overview")
@@ -43,12 +44,11 @@ _WHICH_AREAS = re.compile(
     r"authorities)\b|\bwhere (?:have|has|did|were)\b",
     re.I,
 )
-# Words that ask for nothing but "what is there about this area?".
-_GENERIC = frozenset((
-    "anything", "something", "everything", "say", "said", "tell", "know", "document",
-    "documents", "report", "reports", "review", "reviews", "indexed", "area", "our", "us",
-    "there", "what", "did", "has", "have", "do", "done", "doing", "about",
-))
+# Beside the stopwords, the words that ask for nothing but "what is there about this area?".
+_OVERVIEW_WORDS = words(
+    "anything something everything say said tell know document documents report reports review "
+    "reviews indexed area us done"
+)
 _LIST_WORDS = re.compile(
     r"\b(list|examples?|which (areas|committees|themes)|what (are|were) the|themes|ways)\b", re.I
 )
@@ -61,11 +61,11 @@ _WORDS = re.compile(r"[A-Za-z]+")
 # -- names ----------------------------------------------------------------------------------
 
 _CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+)*")
-_NOT_NAMES = frozenset((
-    "what", "how", "which", "who", "when", "where", "why", "does", "do", "did", "is", "are",
-    "was", "were", "in", "the", "a", "an", "and", "of", "for", "according", "i", "tell",
-    "give", "show", "list", "find",
-))
+# Capitalised words that are no names (fewer than STOPWORDS: "May" and "Will" can be names).
+_NOT_NAMES = REQUEST_VERBS | words(
+    "what how which who when where why does do did is are was were in the a an and of for "
+    "according i"
+)
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def _asks_only_about_places(text: str, said: Sequence[str]) -> bool:
     for name in said:
         rest = rest.replace(name, " ")
     stems = (w.lower() for w in _WORDS.findall(rest))
-    return all(stem in _GENERIC for stem in stems if stem not in STOPWORDS)
+    return all(stem in _OVERVIEW_WORDS for stem in stems if stem not in STOPWORDS)
 
 
 def _names(text: str) -> list[str]:

@@ -29,6 +29,7 @@ from typing import Any
 from assistant.answering.citations import integrity_problems
 from assistant.answering.retrieve import MODES, Mode
 from assistant.errors import SettingsError
+from assistant.text import fold
 from assistant.types import Answer
 
 BASELINE = "baseline"
@@ -66,11 +67,6 @@ def load_items(path: Path) -> list[EvalItem]:
     if not items:
         raise SettingsError(f"{path}: no questions")
     return items
-
-
-def fold(text: str) -> str:
-    """Whitespace collapsed and case folded: how ``must_contain`` is looked for."""
-    return " ".join(text.split()).casefold()
 
 
 def contains(passage: str, needle: str) -> bool:

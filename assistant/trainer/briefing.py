@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answering.citations import collapse
+from assistant.text import collapse, fold
 from assistant.trainer.passages import Cited
 from assistant.types import Chunk
 from ingest.sentences import sentence_spans
@@ -71,7 +71,7 @@ def candidates(chunks: Sequence[Chunk], theme: Theme) -> list[Candidate]:
             continue
         for s, e in _units(chunk):
             sentence = chunk.text[s:e]
-            key = collapse(sentence).lower().strip(_MARKS)
+            key = fold(sentence).strip(_MARKS)
             words = len(sentence.split())
             if key in seen or words < 6 or words > 70:
                 continue

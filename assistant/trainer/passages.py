@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answering.citations import collapse
+from assistant.text import collapse
 from assistant.types import Chunk, pages_label
 from ingest.sentences import sentence_spans
 

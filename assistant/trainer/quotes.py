@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.library.filters import Filters
+from assistant.text import words
 from assistant.trainer.passages import Cited, documents, section_label
 from assistant.trainer.speech import speech_in
 from assistant.types import Chunk
@@ -36,13 +37,15 @@ _FRAME = re.compile(
     r"(?:(?:from|by)\s+[\w' -]+?\s+)?(?:on|about|that|which|saying|where)\s+",
     re.I,
 )
-_STOP_WORDS = (
+# The words of a request for quotations that are not its topic. Its own list, narrower than
+# STOPWORDS: with all of them ("after", "between", "more", "should" ...) left out of a topic,
+# other quotations are found.
+_STOP = words(
     "a an and are as at be by can do does doesn don't doesn't for from has have how in is it "
     "its of on or our that the their them they this to was were what when where which who why "
     "with find show give list get me some any quote quotes quotation quotations verbatim "
     "about saying during"
 )
-_STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from assistant.text import fold
 from ingest.sentences import word_before
 from vectorstore.keyword import tokenize
 
@@ -52,7 +53,6 @@ _SEPARATOR = re.compile(r"[,;]")  # the parts are stripped: "\s*[,;]\s*" was qua
 _RANGE = re.compile(r"[-–]")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")  # "1. " and "- " are not figures
 _CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
-_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 MIN_WORDS = 3
 
 
@@ -69,10 +69,6 @@ class SentenceCheck:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.translate(_TYPOGRAPHY).split()).lower()
 
 
 def _numbers(group: str) -> list[int]:
@@ -114,7 +110,7 @@ def _names(text: str) -> list[str]:
     """Capitalised words other than the first (possessive 's dropped), normalised."""
     first = re.search(r"[A-Za-z0-9]", text)
     return [
-        _normal(re.sub(r"['’]s$", "", m.group()))
+        fold(re.sub(r"['’]s$", "", m.group()), marks=True)
         for m in _CAPITALISED.finditer(text)
         if first and m.start() > first.start() and m.group() != "I"
     ]
@@ -133,10 +129,10 @@ def check_sentence(sentence: str, passages: Passages, lead: str = " ") -> Senten
         problems.append("has no [n] marker")
     if len(re.findall(r"[A-Za-z]+", bare)) < MIN_WORDS:
         problems.append("is not a sentence")
-    source = _normal(" ".join(cited))
+    source = fold(" ".join(cited), marks=True)
     for span in quoted_spans(bare):
         parts = [p.strip(" .,;:") for p in re.split(r"\.\.\.|…|\[\.\.\.\]", span)]
-        if any(p and _normal(p) not in source for p in parts):
+        if any(p and fold(p, marks=True) not in source for p in parts):
             problems.append(f"quotes words not in its excerpt: {span!r}")
     have = figures(" ".join(cited))
     values = {v for v, _ in have}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.answering.llm.checks import MARKERS, figures, quoted_spans
+from assistant.text import fold
 from ingest.sentences import sentence_spans
 from vectorstore.keyword import tokenize
 
@@ -35,8 +36,8 @@ def _score(claim: str, unit: str) -> float:
     words = set(tokenize(claim))
     have = set(tokenize(unit))
     score = float(len(words & have))
-    low = " ".join(unit.lower().split())
-    score += 3.0 * sum(" ".join(q.lower().split()) in low for q in quoted_spans(claim))
+    low = fold(unit)
+    score += 3.0 * sum(fold(q) in low for q in quoted_spans(claim))
     score += 2.0 * len(figures(claim) & figures(unit))
     return score
 
