@@ -23,6 +23,7 @@ from functools import cache
 from assistant.text import collapse
 from assistant.types import Chunk, MetaValue
 from ingest.areas import Area, Gazetteer, default_gazetteer
+from ingest.sections import no_findings
 
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
 # An e-mail address is matched with bounded parts that cannot hold "@" (a local part of at
@@ -37,7 +38,6 @@ _CONTACT = re.compile(
 )
 _AFFILIATION_AFTER = re.compile(r"^\s*(?:Caledonian )?(?:University|College|Business School)\b")
 _AFFILIATION_BEFORE = re.compile(r"\b(?:University|College) of (?:the )?$")
-_NOT_CONTENT = re.compile(r"^\s*(contents|references|bibliography|acknowledg\w*)\s*$", re.I)
 _COMMITTEE_WORDS = re.compile(
     r"\b(?:child protection committee|public protection committee|public protection partnership|"
     r"public protection|protecting people|child protection|cpc|ppc|ohcpc)\b",
@@ -147,7 +147,7 @@ def area_tags(chunk: Chunk, gazetteer: Gazetteer | None = None) -> list[AreaTag]
     """The area mentions that make ``chunk`` a passage about those areas."""
     gazetteer = gazetteer or default_gazetteer()
     path = [h.strip() for h in chunk.section.split(" > ") if h.strip()]
-    if any(_NOT_CONTENT.search(h) for h in path[-1:]):
+    if no_findings(chunk.section):
         return []
     skip = _excluded_lines(chunk.text)
     if sum(b - a for a, b in skip) * 2 > len(chunk.text) or _contact(path[-1] if path else ""):

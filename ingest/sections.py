@@ -49,6 +49,32 @@ class Section:
         return " > ".join(self.heading_path)
 
 
+# -- what a section path says of its text ---------------------------------------------------
+
+_LISTS = r"contents|references|bibliography"
+# A heading over a list of titles: "Contents", "References", "List of references".
+_TITLES = re.compile(rf"\b(?:{_LISTS})\s*$", re.I)
+# A heading over no findings: just "Contents", "References", "Bibliography", "Acknowledgements".
+_NO_FINDINGS = re.compile(rf"^\s*(?:{_LISTS}|acknowledg\w*)\s*$", re.I)
+
+
+def last_heading(section: str) -> str:
+    """The innermost heading of a section path ("Findings > Neglect" -> "Neglect")."""
+    return section.rsplit(" > ", 1)[-1]
+
+
+def not_content(section: str) -> bool:
+    """A contents page or reference list: its words are titles, so it carries no themes (nor
+    quotations, practice examples or briefing points)."""
+    return bool(_TITLES.search(last_heading(section)))
+
+
+def no_findings(section: str) -> bool:
+    """Contents, references, a bibliography or acknowledgements: passages no answer quotes and
+    no area is read from (acknowledgements may still carry themes)."""
+    return bool(_NO_FINDINGS.search(last_heading(section)))
+
+
 def _kind(line: str) -> str:
     if "\t" in line:
         return "row"

@@ -23,9 +23,9 @@ from typing import Any
 
 from assistant.text import collapse
 from ingest.data_files import data_path
+from ingest.sections import not_content as not_content  # assistant.trainer.examples imports it
 from ingest.sentences import sentence_spans
 
-_NOT_CONTENT = re.compile(r"\b(contents|references|bibliography)\s*$", re.I)
 _GAP = ".."
 _WORD = re.compile(r"[a-z]{4,}")
 
@@ -210,11 +210,6 @@ def tag_passage(
         elif near and sim >= taxonomy.similarity and text.strip():
             tags.append(ThemeTag(theme.id, "similarity", (_best_sentence(theme, text),), sim))
     return tags
-
-
-def not_content(section: str) -> bool:
-    """Contents pages and reference lists carry no themes (their words are titles)."""
-    return bool(_NOT_CONTENT.search(section.rsplit(" > ", 1)[-1]))
 
 
 @cache

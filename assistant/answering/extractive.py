@@ -19,6 +19,7 @@ from assistant.answering.retrieve import Retrieval
 from assistant.text import FRAMING, fold, words
 from assistant.types import Answer, Chunk, Evidence
 from ingest.areas import Area
+from ingest.sections import no_findings
 from ingest.sentences import sentence_spans
 from vectorstore.keyword import tokenize
 
@@ -34,7 +35,6 @@ _ANSWER_TYPE = frozenset(
 _FRAMING = frozenset(
     tokenize(" ".join(sorted(FRAMING | words("explain explains show shows learn learned give"))))
 )
-_NOT_CONTENT = re.compile(r"^\s*(contents|references|bibliography|acknowledg\w*)\s*$", re.I)
 _LONG = 40  # tokens: longer sentences have their lexical score damped
 
 
@@ -185,7 +185,7 @@ class ExtractiveAnswerer:
         out: list[_Candidate] = []
         for ev in evidence:
             chunk = ev.chunk
-            if _NOT_CONTENT.search(chunk.section.rsplit(">", 1)[-1]):
+            if no_findings(chunk.section):
                 continue  # contents pages and reference lists are not answers
             head = set(tokenize(chunk.section))
             passage = (ev.dense_similarity or 0.0) / best_sim

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.themes import Taxonomy, not_content, tag_passage
+from ingest.sections import not_content
+from ingest.themes import Taxonomy, tag_passage
 
 LABELS = Path(__file__).resolve().parents[2] / "tests" / "data" / "theme_labels.jsonl"
 

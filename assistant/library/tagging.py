@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.types import Chunk, MetaValue
-from ingest.themes import Taxonomy, ThemeTag, default_taxonomy, not_content, tag_passage
+from ingest.sections import not_content
+from ingest.themes import Taxonomy, ThemeTag, default_taxonomy, tag_passage
 from vectorstore.embedder import Embedder
 
 TAGS_VERSION = 1  # stored on every tagged chunk as ``tags``; 0 or missing: built before tagging

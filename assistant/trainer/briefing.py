@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from assistant.text import collapse, fold
 from assistant.trainer.passages import Cited
 from assistant.types import Chunk
+from ingest.sections import not_content
 from ingest.sentences import sentence_spans
-from ingest.themes import Theme, compile_phrase, not_content
+from ingest.themes import Theme, compile_phrase
 
 CUES: dict[str, re.Pattern[str]] = {
     "what": re.compile(

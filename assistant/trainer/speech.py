@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.trainer.passages import HARD_BREAK, DocText, is_attribution
+from ingest.sections import not_content
 from ingest.sentences import sentence_spans
-from ingest.themes import not_content
 
 _MARKS = frozenset("\"'“”‘’")
 _BEFORE_OPEN = frozenset("([{:—–-/")
