@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.text import collapse
 from assistant.types import Answer, Chunk, Citation, pages_label
@@ -26,6 +27,15 @@ class Quote:
     @property
     def text(self) -> str:
         return self.chunk.text[self.start : self.end]
+
+    @property
+    def page_start(self) -> int:
+        return self.chunk.pages_at(self.start, self.end)[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {"chunk_id": c.chunk_id, "file": c.file, "title": c.title, "section": c.section,
+                "page_start": self.page_start, "quote": self.text, "doc_id": c.doc_id}
 
 
 def build_citations(quotes: Sequence[Quote]) -> list[Citation]:

@@ -97,7 +97,7 @@ def compare_command(cli: CliContext, by: str, theme_names: str | None, as_json: 
         for c in cells:
             q = c.evidence[0]
             click.echo(f"  {c.row:26} {c.passages:3d} passage(s) {c.documents:2d} doc(s)"
-                       f"  \"{q.quote[:110]}\" ({q.file}, p. {q.page_start})")
+                       f"  \"{q.text[:110]}\" ({q.chunk.file}, p. {q.page_start})")
     for t in matrix.tables:
         click.echo(f"\nTable row ({t.file}, p. {t.page_start}):")
         for heading, value in zip(t.table.column_labels(), t.row.cells, strict=False):

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from assistant.answering.citations import Quote
 from assistant.library.catalog import Catalog, meta_list, theme_spans
 from assistant.library.filters import Filters
 from assistant.types import Chunk
@@ -42,28 +43,13 @@ def quote_span(chunk: Chunk, start: int, end: int) -> tuple[int, int]:
     return line_start, line_end
 
 
-@dataclass(frozen=True)
-class Quote:
-    chunk_id: str
-    file: str
-    title: str
-    section: str
-    page_start: int
-    quote: str
-    doc_id: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"chunk_id": self.chunk_id, "file": self.file, "title": self.title,
-                "section": self.section, "page_start": self.page_start, "quote": self.quote,
-                "doc_id": self.doc_id}
-
-
 def evidence_quote(chunk: Chunk, theme: str) -> Quote:
+    """The sentence (or table row) where ``theme`` stands in ``chunk``, without its margins."""
     spans = theme_spans(chunk).get(theme) or [(0, min(len(chunk.text), 1))]
     start, end = quote_span(chunk, *spans[0])
-    page = chunk.pages_at(start, end)[0]
-    return Quote(chunk.chunk_id, chunk.file, chunk.title, chunk.section, page,
-                 chunk.text[start:end].strip(), chunk.doc_id)
+    text = chunk.text[start:end]
+    lead = len(text) - len(text.lstrip())
+    return Quote(chunk, start + lead, start + lead + len(text.strip()))
 
 
 def _evidence_order(chunk: Chunk, theme: str) -> tuple[int, int, int]:
@@ -130,8 +116,8 @@ class Matrix:
         writer.writerow([self.by, "theme", "passages", "documents", "quote", "file", "page"])
         for c in self.cells:
             q = c.evidence[0] if c.evidence else None
-            writer.writerow([c.row, c.theme, c.passages, c.documents, q.quote if q else "",
-                             q.file if q else "", q.page_start if q else ""])
+            writer.writerow([c.row, c.theme, c.passages, c.documents, q.text if q else "",
+                             q.chunk.file if q else "", q.page_start if q else ""])
         return buf.getvalue()
 
 

@@ -114,12 +114,10 @@ def areas_answer(question: Question, catalog: Catalog, filters: Filters) -> Answ
     used: set[str] = set()
     for cell in matrix.cells[:_MAX_AREAS]:
         for q in cell.evidence:
-            chunk = _chunk(catalog, q.chunk_id)
-            if chunk is None or chunk.chunk_id in used:
+            if q.chunk.chunk_id in used:
                 continue
-            start = chunk.text.find(q.quote)
-            used.add(chunk.chunk_id)
-            quotes.append(Quote(chunk, start, start + len(q.quote)))
+            used.add(q.chunk.chunk_id)
+            quotes.append(q)
             labels.append(cell.row)
             break
     citations = build_citations(quotes)
