@@ -136,12 +136,15 @@ def score_passages(item: EvalItem, passages: Sequence[str], latency_ms: float) -
     )
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100), linearly interpolated; 0.0 for no values."""
+def percentile(values: Sequence[float], q: float, *, nearest: bool = False) -> float:
+    """The ``q``-th percentile (0-100) of ``values``, 0.0 for none: linearly interpolated between
+    the two nearest ranks, or with ``nearest`` the value at the nearest rank."""
     if not values:
         return 0.0
     ordered = sorted(values)
     pos = (len(ordered) - 1) * q / 100.0
+    if nearest:
+        return ordered[min(len(ordered) - 1, round(pos))]
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)

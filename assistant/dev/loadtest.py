@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.dev.evaluate import percentile
+
 MAX_CLIENTS, MAX_SECONDS = 50, 600
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = (
@@ -137,13 +139,6 @@ def _ask_loop(url: str, offset: int, deadline: float, before: dict[str, Any],
                 tally.other.append((question, got))
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def run_load(clients: int, seconds: float, *, batch_files: int = 12,
              base: list[Path] | None = None, home: Path | None = None) -> dict[str, Any]:
     """Run the load test and return its figures (see the module docstring)."""
@@ -201,7 +196,8 @@ def run_load(clients: int, seconds: float, *, batch_files: int = 12,
         "wrong_answers": len(wrong), "wrong": sorted(set(wrong)),
         "answers_changed_by_batch": changed, "answers_in_between": len(between),
         "throughput_rps": round(len(lat) / elapsed, 2) if elapsed else 0.0,
-        "p50_s": round(percentile(lat, 0.5), 3), "p95_s": round(percentile(lat, 0.95), 3),
+        "p50_s": round(percentile(lat, 50, nearest=True), 3),
+        "p95_s": round(percentile(lat, 95, nearest=True), 3),
         "max_s": round(max(lat, default=0.0), 3), "ingest": ingested,
         "ingest_overlapped": ingested.get("seconds", 0) > 0 and "error" not in ingested,
         "new_documents_answered": any(f.startswith("allotment-notes") for f, _, _ in fresh),
