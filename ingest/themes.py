@@ -23,7 +23,6 @@ from typing import Any
 
 from assistant.text import collapse
 from ingest.data_files import data_path
-from ingest.sections import not_content as not_content  # assistant.trainer.examples imports it
 from ingest.sentences import sentence_spans
 
 _GAP = ".."

@@ -23,7 +23,8 @@ from assistant.library.filters import Filters
 from assistant.trainer.passages import Block, Cited, DocText, documents
 from assistant.trainer.speech import Speech, speech_in
 from ingest.areatag import stage_of
-from ingest.themes import Taxonomy, not_content, tag_passage
+from ingest.sections import not_content
+from ingest.themes import Taxonomy, tag_passage
 from vectorstore.where import where_matches
 
 if TYPE_CHECKING:

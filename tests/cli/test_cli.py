@@ -25,7 +25,7 @@ from vectorstore.embedder import DIM
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 NEWS_2012 = "ci-news-learning-from-scrs-2012-2015.pdf"
 NEWS_2015 = "ci-news-learning-from-scrs-2015-2018.pdf"
 QUESTION = "How did Glasgow Child Protection Committee respond to an SCR about neglect?"

@@ -24,7 +24,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.store.integrity import store_problems
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "assistant" / "sample_corpus"
 SMALL_PDFS = [
     "ci-news-learning-from-scrs-2012-2015.pdf",

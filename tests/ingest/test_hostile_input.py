@@ -28,7 +28,7 @@ from ingest.isolation import run_isolated
 from ingest.pipeline import ChunkingParams
 from ui import handlers
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "assistant" / "sample_corpus"
 CORPUS_PDF = REPO.parent / "shared" / "corpus" / "pdf"
 BRIEFING = CORPUS_PDF / "learning-from-serious-case-reviews-briefing.pdf"

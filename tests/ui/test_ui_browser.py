@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 
 CHROMIUM = Path("/usr/bin/chromium")
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 GLASGOW = "How did Glasgow Child Protection Committee respond to an SCR about neglect?"
 NEGLECT = "What do reviews say about neglect?"  # one of the app's example questions
 TRIENNIAL_TITLE = "Triennial review of initial case reviews and significant case reviews"

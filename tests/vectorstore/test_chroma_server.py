@@ -13,7 +13,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.store.integrity import store_problems
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 GLASGOW = "How did Glasgow Child Protection Committee respond to an SCR about neglect?"
 NEGLECT = "What do reviews say about neglect?"
 

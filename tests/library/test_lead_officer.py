@@ -158,7 +158,7 @@ def test_chat_window_filters_and_compare_tab(corpus_assistant: Assistant) -> Non
 @pytest.fixture(scope="module")
 def old_store(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Assistant]:
     """Two small documents, their tags then stripped: a store built before tagging."""
-    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    corpus = Path(__file__).resolve().parents[3] / "shared" / "corpus"
     home = tmp_path_factory.mktemp("rla-old-store")
     assistant = Assistant(replace(Settings.from_env({}), home=home), embedder=embedder)
     assistant.ingest([corpus / "pdf" / BRIEFING,

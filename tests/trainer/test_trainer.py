@@ -31,7 +31,7 @@ from ui.render import Turn
 
 pytestmark = pytest.mark.slow
 
-CORPUS_PDF = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pdf"
+CORPUS_PDF = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pdf"
 TRIENNIAL = "ci-triennial-review-icrs-scrs-2018-2021.pdf"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 TRAINING_QUOTES = (

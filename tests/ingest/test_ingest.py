@@ -32,7 +32,7 @@ from ingest.sentences import sentence_spans
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 PDF_DIR = CORPUS / "pdf"
 TRIENNIAL = "ci-triennial-review-icrs-scrs-2018-2021.pdf"
 NEWS_2012 = "ci-news-learning-from-scrs-2012-2015.pdf"

