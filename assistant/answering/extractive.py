@@ -17,7 +17,7 @@ from assistant.answering.citations import Quote, answer_text, build_citations
 from assistant.answering.question import Question
 from assistant.answering.retrieve import Retrieval
 from assistant.text import FRAMING, fold, words
-from assistant.types import Answer, Chunk, Evidence
+from assistant.types import Answer, CardKey, Chunk, Evidence
 from ingest.areas import Area
 from ingest.sections import no_findings
 from ingest.sentences import sentence_spans
@@ -293,7 +293,7 @@ def _about(chunk: Chunk, places: Sequence[Area]) -> bool:
     """Whether a passage is about every place named: a nation by the document's geography
     (or, where that is unknown, by name); any other area by name in its section or text."""
     text = f"{chunk.section}\n{chunk.text}".lower()
-    geography = str(chunk.meta.get("geography", "")).lower()
+    geography = str(chunk.meta.get(CardKey.CSV_GEOGRAPHY, "")).lower()
     for area in places:
         if area.is_nation:
             if geography and geography != area.name.lower():

@@ -12,7 +12,7 @@ from assistant.cli.context import CliContext, pass_cli
 from assistant.core import Assistant
 from assistant.errors import NothingIngestedError
 from assistant.text import shown
-from assistant.types import IngestReport
+from assistant.types import CardKey, IngestReport
 
 
 @click.command()
@@ -90,7 +90,7 @@ def list_documents(cli: CliContext, as_json: bool) -> None:
     if not cards:
         click.echo("The store is empty. Add documents with `rla ingest PATH`.")
     for c in cards:
-        year = c.meta.get("year", "")
+        year = c.meta.get(CardKey.YEAR, "")
         fields = (c.file, f"{c.pages} pages", f"{c.chunks} chunks", str(year), c.title)
         click.echo("\t".join(map(shown, fields)))
 

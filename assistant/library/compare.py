@@ -18,7 +18,7 @@ from typing import Any, Literal
 from assistant.answering.citations import Quote
 from assistant.library.catalog import Catalog, meta_list, theme_spans
 from assistant.library.filters import Filters
-from assistant.types import Chunk
+from assistant.types import CardKey, Chunk
 from ingest.sentences import sentence_spans
 from ingest.tables import Row, Table, tables_in
 from ingest.themes import tag_passage
@@ -125,7 +125,7 @@ def _rows_of(chunk: Chunk, by: By) -> list[str]:
     if by == "area":
         return meta_list(chunk, "areas")
     if by == "period":
-        return [str(chunk.meta.get("period") or "period not stated")]
+        return [str(chunk.meta.get(CardKey.PERIOD) or "period not stated")]
     return [chunk.title or chunk.file]
 
 
@@ -168,7 +168,7 @@ def compare(
     for chunk in chunks:
         tagged = set(meta_list(chunk, "themes"))
         for row in _rows_of(chunk, by):
-            start = chunk.meta.get("period_start")
+            start = chunk.meta.get(CardKey.PERIOD_START)
             order.setdefault(row, (start if isinstance(start, int) else 9999, row))
             for theme in wanted:
                 if theme in tagged:
