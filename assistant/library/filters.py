@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import RlaError
+from assistant.text import collapse
 from assistant.types import META_PREFIX, CardKey
 from ingest.areas import NATIONS, Area, Gazetteer, default_gazetteer
 from ingest.themes import Taxonomy, default_taxonomy
@@ -103,7 +104,7 @@ def find_area(name: str, gazetteer: Gazetteer | None = None) -> Area | None:
     exact = gazetteer.get(name.strip())
     if exact is not None:
         return exact
-    key = " ".join(name.lower().split())
+    key = collapse(name).lower()
     for area in gazetteer.areas:
         if key in (f.lower() for f in (area.name, *area.aliases)):
             return area

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from assistant.library.tagging import ThemeTagger
-from assistant.types import Document, MetaValue, Page
+from assistant.types import CardKey, Document, MetaValue, Page
 from ingest.areatag import tag_areas
 from ingest.cardinfer import infer_card
 from ingest.tables import with_tables
@@ -23,10 +23,9 @@ from vectorstore.embedder import Embedder
 TAG_FIELDS = (
     "areas", "area_keys", "area_mentions", "stage", "tables", "themes", "theme_spans", "tags",
 )
-_CARD_FIELDS = (
-    "doc_type", "nation", "publisher", "year", "year_source", "period", "period_start",
-    "period_end", "inferred",
-)
+K = CardKey
+_CARD_FIELDS = (K.DOC_TYPE, K.NATION, K.PUBLISHER, K.YEAR, K.YEAR_SOURCE, K.PERIOD,
+                K.PERIOD_START, K.PERIOD_END, K.INFERRED)
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,9 @@ def retag(
         chunks = store.chunks_for(card.doc_id)
         if not chunks:
             continue
-        inferred = set(str(card.meta.get("inferred", "")).split(","))
-        drop = inferred | {"inferred"} | ({"year_source"} if "year" in inferred else set())
-        drop |= {"period_start", "period_end"} if "period" in inferred else set()
+        inferred = set(str(card.meta.get(K.INFERRED, "")).split(","))
+        drop = inferred | {K.INFERRED} | ({K.YEAR_SOURCE} if K.YEAR in inferred else set())
+        drop |= {K.PERIOD_START, K.PERIOD_END} if K.PERIOD in inferred else set()
         given: dict[str, MetaValue] = {k: v for k, v in card.meta.items() if k not in drop}
         text = Document(card.doc_id, card.file, card.title,
                         tuple(Page(c.index + 1, c.text) for c in chunks), {})
