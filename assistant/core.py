@@ -163,7 +163,7 @@ class Assistant:
     def document_pages(self, doc_id: str) -> tuple[Page, ...]:
         """A stored document read back as the assistant read it, page by page."""
         card = self.store.card(doc_id)
-        path = self.stored_file(doc_id)
+        path = stored_file(self.settings.files_dir, doc_id, card.file) if card else None
         if card is None or path is None:
             raise NotFoundError(f"{doc_id[:12]}: no such document in the store")
         return read_pages(self.settings, path, card.file)
