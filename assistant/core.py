@@ -157,8 +157,10 @@ class Assistant:
         keep_copy(self.settings.files_dir, path, doc_id)
 
     def stored_file(self, doc_id: str) -> Path | None:
-        """The stored copy of a document (what "Open the document" serves), if any."""
-        return stored_file(self.settings.files_dir, doc_id)
+        """The copy ingest made of a stored document (what "Open the document" serves): the
+        one of its file's type, never a stray copy of the same id."""
+        card = self.store.card(doc_id)
+        return stored_file(self.settings.files_dir, doc_id, card.file) if card else None
 
     def document_pages(self, doc_id: str) -> tuple[Page, ...]:
         """A stored document read back as the assistant read it, page by page."""
@@ -202,12 +204,17 @@ class Assistant:
     ) -> Question:
         """``text`` parsed once (``assistant.answering.question``): what every later step reads.
         ``query`` is what is searched instead (a follow-up rewritten with its topic)."""
+        return self._parse(self.catalog(), text, query, filters)
+
+    @staticmethod
+    def _parse(
+        catalog: Catalog, text: str, query: str | None, filters: Filters | None
+    ) -> Question:
         from assistant.answering.question import parse_question
         from ingest.areas import default_gazetteer
 
-        text = clean_question(text)
         return parse_question(
-            text, taxonomy=self.catalog().taxonomy, gazetteer=default_gazetteer(),
+            clean_question(text), taxonomy=catalog.taxonomy, gazetteer=default_gazetteer(),
             query=clean_question(query) if query else None, filters=filters,
         )
 
@@ -244,8 +251,9 @@ class Assistant:
         the one route of ``assistant.answering.route``."""
         from assistant.answering.route import Sources, route
 
-        parsed = self.question(question, query=query, filters=filters)
-        sources = Sources(self.catalog(), self.retriever, self.answerer, self.embedder)
+        catalog = self.catalog()  # one revision check for the whole question
+        parsed = self._parse(catalog, question, query, filters)
+        sources = Sources(catalog, self.retriever, self.answerer, self.embedder)
         final: Answer | None = None
         for final in route(parsed, sources, k=k or self.settings.k, mode=mode, where=where):
             yield final

@@ -20,7 +20,6 @@ from ingest.themes import Taxonomy, tag_passage
 from vectorstore.keyword import tokenize
 
 Kind = Literal["answer", "examples", "quotes", "which-areas", "trend", "overview"]
-KINDS: tuple[Kind, ...] = ("answer", "examples", "quotes", "which-areas", "trend", "overview")
 
 # -- the kind of request --------------------------------------------------------------------
 
@@ -105,11 +104,6 @@ class Question:
     def is_request(self) -> bool:
         """A trainer's request for a list of practice examples or quotations."""
         return self.kind in ("examples", "quotes")
-
-    @property
-    def merged_filters(self) -> Filters:
-        """The chosen filters, with the question's own places where none were chosen."""
-        return self.filters.merged(self.asked)
 
 
 def parse_question(

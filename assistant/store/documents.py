@@ -31,15 +31,11 @@ def keep_copy(files_dir: Path, path: Path, doc_id: str) -> None:
         os.replace(partial, target)
 
 
-def stored_file(files_dir: Path, doc_id: str, file: str = "") -> Path | None:
-    """The stored copy of ``doc_id``: the one ingest made for ``file`` (its suffix) when the
-    name is known, else any copy of that id."""
-    if file:
-        exact = files_dir / f"{doc_id}{Path(file).suffix.lower()}"
-        return exact if exact.is_file() else None
-    for candidate in sorted(files_dir.glob(f"{doc_id}.*")):
-        return candidate
-    return None
+def stored_file(files_dir: Path, doc_id: str, file: str) -> Path | None:
+    """The copy ``keep_copy`` made of ``doc_id``, ingested from ``file`` (named by its suffix),
+    if it is there."""
+    copy = files_dir / f"{doc_id}{Path(file).suffix.lower()}"
+    return copy if copy.is_file() else None
 
 
 def forget_copies(settings: Settings, card: DocumentCard) -> None:
