@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering.extractive import Answerer, ExtractiveAnswerer
+from assistant.answering.relevance import shipped_params
 from assistant.answering.retrieve import HybridRetriever, Mode
 from assistant.config import Settings
 from assistant.errors import NotFoundError
@@ -105,6 +106,7 @@ class Assistant:
             rrf_k=s.rrf_k,
             keyword_weight=s.keyword_weight,
             keyword_floor=s.keyword_floor,
+            rerank_weight=shipped_params().rerank,
         )
 
     @cached_property

@@ -311,7 +311,8 @@ class Answer:
     filters: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     # What kind of answer this is: "answer" (quoted from a search), "examples", "quotes",
-    # "trend", "which-areas", "overview", or "not-covered"; ``backend`` says who wrote it.
+    # "trend", "which-areas", "overview", "not-covered", or "declined" (identifying someone
+    # in a review, legal advice); ``backend`` says who wrote it.
     kind: str = "answer"
 
     def to_dict(self) -> dict[str, Any]:

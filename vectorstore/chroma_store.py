@@ -24,6 +24,7 @@ import numpy.typing as npt
 from assistant.types import Chunk, DocumentCard
 from vectorstore.chroma_client import ENCODER_KEY, make_client, open_collection
 from vectorstore.freshness import Gate, Generation
+from vectorstore.unitvec import UNIT_VECTORS
 from vectorstore.where import without_docs
 
 if TYPE_CHECKING:
@@ -125,8 +126,16 @@ class ChromaStore:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def add_chunks(self, chunks: Sequence[Chunk], embeddings: npt.NDArray[np.float32]) -> None:
-        """Upsert chunks with their vectors (same ids again change nothing)."""
+    def add_chunks(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: npt.NDArray[np.float32],
+        unit_vectors: Sequence[str] | None = None,
+    ) -> None:
+        """Upsert chunks with their vectors (same ids again change nothing), and with each
+        chunk's packed unit vectors (``vectorstore.unitvec``) when given."""
+        if unit_vectors is not None and len(unit_vectors) != len(chunks):
+            raise ValueError("expected one packed unit-vector string per chunk")
         vectors = np.asarray(embeddings, dtype=np.float32)
         if vectors.shape != (len(chunks), self.dim):
             raise ValueError(
@@ -147,7 +156,10 @@ class ChromaStore:
                     col.upsert(
                         ids=[chunks[i].chunk_id for i in rows],
                         documents=[chunks[i].text for i in rows],
-                        metadatas=[cast(Mapping[str, Any], chunks[i].to_metadata()) for i in rows],
+                        metadatas=[
+                            cast(Mapping[str, Any], _with_units(chunks[i], unit_vectors, i))
+                            for i in rows
+                        ],
                         embeddings=vectors[rows],
                     )
             finally:
@@ -191,7 +203,8 @@ class ChromaStore:
                     metas: list[dict[str, Any]] = []
                     for c in batch:
                         new: dict[str, Any] = dict(c.to_metadata())
-                        new.update({k: None for k in old.get(c.chunk_id, {}) if k not in new})
+                        dropped = old.get(c.chunk_id, {}).keys() - new.keys() - {UNIT_VECTORS}
+                        new.update({k: None for k in dropped})
                         metas.append(new)
                     col.update(ids=ids, metadatas=cast(Any, metas))
             finally:
@@ -215,6 +228,19 @@ class ChromaStore:
         rows = np.asarray(got["embeddings"], dtype=np.float32)
         by_id = dict(zip(got["ids"], rows, strict=True))
         return np.stack([by_id[cid] for cid in chunk_ids]).astype(np.float32)
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """The packed unit vectors stored with each of ``chunk_ids`` (those that have them)."""
+        if not chunk_ids:
+            return {}
+        with self._use() as (col, _):
+            got = col.get(ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"])
+        metas = got["metadatas"] or [{}] * len(got["ids"])
+        return {
+            cid: str(meta[UNIT_VECTORS])
+            for cid, meta in zip(got["ids"], metas, strict=True)
+            if meta and meta.get(UNIT_VECTORS)
+        }
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -394,3 +420,10 @@ class ChromaStore:
         self._revision_cache = (now, value, carded)
         return value, carded
 
+
+
+def _with_units(chunk: Chunk, unit_vectors: Sequence[str] | None, i: int) -> dict[str, Any]:
+    meta: dict[str, Any] = dict(chunk.to_metadata())
+    if unit_vectors is not None and unit_vectors[i]:
+        meta[UNIT_VECTORS] = unit_vectors[i]
+    return meta

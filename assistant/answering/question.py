@@ -38,9 +38,12 @@ _TREND = re.compile(
     r"|(?:risen|fallen|gone up|gone down)|compare\w* (?:with|to) (?:earlier|previous))",
     re.I,
 )
+# "Which areas ...?" asks for areas only where the question (or a clause of it) opens with it:
+# "did inspectors think what areas learned ... could help" asks something else.
 _WHICH_AREAS = re.compile(
-    r"\b(?:which|what) (?:areas?|committees|cpcs|councils|health boards?|partnerships|local "
-    r"authorities)\b|\bwhere (?:have|has|did|were)\b",
+    r"(?:^|[,;:?.]\s*|\b(?:and|or|tell me|list|show me|show)\s+|\b(?:in|across)\s+)"
+    r"(?:(?:which|what) (?:areas?|committees|cpcs|councils|health boards?|partnerships|local "
+    r"authorities)\b|where (?:have|has|did|were)\b)",
     re.I,
 )
 # Beside the stopwords, the words that ask for nothing but "what is there about this area?".

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from assistant.types import Chunk, Evidence
+from ingest.units import UNITS_VERSION, chunk_units, embed_units
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import Embedder
 from vectorstore.fusion import reciprocal_rank_fusion
 from vectorstore.keyword import KeywordIndex
+from vectorstore.unitvec import unpack
 from vectorstore.where import where_matches
 
 Mode = Literal["hybrid", "dense", "keyword"]
@@ -28,11 +31,26 @@ _QUERY_CACHE = 512
 
 @dataclass(frozen=True)
 class Retrieval:
-    """What one search found, with the query vector kept for the answerer."""
+    """What one search found, with the query vector and each passage's unit vectors (one row
+    per ``ingest.units.chunk_units`` of the passage) kept for the answerer."""
 
     query: str
     query_vector: np.ndarray
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[Evidence, ...]  # the top k, shown with the answer
+    unit_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # The passages the answer step reads: the top k and the next of the reranked pool.
+    pool: tuple[Evidence, ...] = ()
+
+    @property
+    def read(self) -> tuple[Evidence, ...]:
+        return self.pool or self.evidence
+
+    def unit_similarities(self, chunk_id: str) -> np.ndarray:
+        """Cosine similarity of the query to each unit of a passage (empty when it has none)."""
+        vectors = self.unit_vectors.get(chunk_id)
+        if vectors is None or not len(vectors):
+            return np.zeros(0, dtype=np.float32)
+        return np.asarray(vectors @ self.query_vector, dtype=np.float32)
 
 
 class HybridRetriever:
@@ -45,6 +63,8 @@ class HybridRetriever:
         rrf_k: int = 60,
         keyword_weight: float = 1.0,
         keyword_floor: float = 0.0,
+        rerank_pool: int = 20,
+        rerank_weight: float = 0.0,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -52,6 +72,10 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.keyword_weight = keyword_weight
         self.keyword_floor = keyword_floor
+        # The fused list's first ``rerank_pool`` passages are reordered by their best
+        # sentence's similarity to the query, mixed with the fused order (``_rerank``).
+        self.rerank_pool = rerank_pool
+        self.rerank_weight = rerank_weight
         self._lock = threading.Lock()
         self._keyword: KeywordIndex | None = None
         self._revision: str | None = None
@@ -103,11 +127,11 @@ class HybridRetriever:
         dense_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(dense)}
         keyword_rank = {c.chunk_id: i + 1 for i, (c, _) in enumerate(keyword)}
         rankings = [[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in keyword]]
-        fused = _keep_leaders(
-            reciprocal_rank_fusion(rankings, k=self.rrf_k, weights=[1.0, self.keyword_weight]),
-            rankings,
-            k,
-        )
+        ranked = reciprocal_rank_fusion(rankings, k=self.rrf_k, weights=[1.0, self.keyword_weight])
+        fused = _keep_leaders(ranked, rankings, max(k, self.rerank_pool))
+        units = self.unit_vectors([chunks[cid] for cid, _ in fused])
+        if self.rerank_weight > 0:
+            fused = self._rerank(fused, qvec, units)
         similarity = {c.chunk_id: s for c, s in dense}
         missing = [cid for cid, _ in fused if cid not in similarity]
         if missing:
@@ -123,7 +147,46 @@ class HybridRetriever:
             )
             for i, (cid, score) in enumerate(fused)
         )
-        return Retrieval(query, qvec, evidence)
+        return Retrieval(query, qvec, evidence[:k], units, evidence)
+
+    def unit_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """Each passage's unit vectors: stored at ingest; embedded now only for a passage
+        stored without them (a store made by an older version)."""
+        packed = self._store.unit_vectors([c.chunk_id for c in chunks])
+        out: dict[str, np.ndarray] = {}
+        missing: list[Chunk] = []
+        for chunk in chunks:
+            vectors = unpack(packed.get(chunk.chunk_id, ""), UNITS_VERSION)
+            if vectors is not None and len(vectors) == len(chunk_units(chunk)):
+                out[chunk.chunk_id] = vectors
+            else:
+                missing.append(chunk)
+        if missing:
+            for chunk, vectors in zip(
+                missing, embed_units(missing, self._embedder.embed), strict=True
+            ):
+                out[chunk.chunk_id] = vectors
+        return out
+
+    def _rerank(
+        self,
+        fused: list[tuple[str, float]],
+        qvec: np.ndarray,
+        units: Mapping[str, np.ndarray],
+    ) -> list[tuple[str, float]]:
+        """The pool in a new order, scored ``(1 - w) * fused + w * best sentence``, both scaled
+        to 0..1 over the pool (w = ``rerank_weight``, fitted by ``rla eval --fit``)."""
+        if len(fused) < 2:
+            return fused
+        best = np.array(
+            [float((units[cid] @ qvec).max()) if len(units[cid]) else 0.0 for cid, _ in fused]
+        )
+        score = np.array([s for _, s in fused])
+        mixed = (1 - self.rerank_weight) * _unit_scale(score) + self.rerank_weight * _unit_scale(
+            best
+        )
+        order = np.argsort(-mixed, kind="stable")
+        return [(fused[i][0], float(mixed[i])) for i in order]
 
 
 def _keep_leaders(
@@ -156,3 +219,8 @@ def _keep_leaders(
 def _matches(chunk: Chunk, where: dict[str, Any] | None) -> bool:
     """Apply a Chroma-style ``where`` to a keyword hit ($and, $or, comparisons, $contains)."""
     return where_matches(chunk.to_metadata(), where)
+
+
+def _unit_scale(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)

@@ -1,5 +1,7 @@
 """The route of a question, top to bottom: the first answer source that answers, answers.
 
+0. Declined before any search: a request to identify someone in a review, or for legal
+   advice about the user's own situation (``declines``), with the plain reason.
 1. A trainer's request ("examples of ... for a training session", "quotes on ..."): a
    numbered list of cited practice examples or quotations.
 2. Scope: the filters chosen and the places the question names narrow the search; a place
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from assistant.answering.declines import decline
 from assistant.answering.extractive import Answerer
 from assistant.answering.question import Question
 from assistant.answering.retrieve import Mode, Retrieval
@@ -65,6 +68,13 @@ def route(
         split = searched if searched is not None else now
         spent = {"retrieve": (split - started) * 1000, "answer": (now - split) * 1000}
         return replace(answer, timings_ms=spent)
+
+    # 0. Declined: identifying someone in a review, or legal advice about one's own case.
+    declined = decline(question.text, sources.catalog.guidance_titles)
+    if declined is not None:
+        yield timed(Answer(question=question.text, text=declined.text, citations=(),
+                           evidence=(), backend="declined", grounded=False, kind="declined"))
+        return
 
     # 1. A trainer's request for a list of practice examples or quotations.
     if question.is_request:

@@ -52,8 +52,8 @@ def run_ingest(
         if not show_bar or total == 0:
             return
         if stage not in bars:
-            label = "Reading files" if stage == "read" else "Embedding chunks"
-            unit = "file" if stage == "read" else "chunk"
+            label = "Reading files" if stage == "read" else "Embedding passages and sentences"
+            unit = "file" if stage == "read" else "text"
             bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
         bar = bars[stage]
         bar.update(done - bar.n)

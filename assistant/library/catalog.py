@@ -94,6 +94,11 @@ class Catalog:
         return frozenset(c.doc_type for c in self.chunks if c.doc_type)
 
     @cached_property
+    def guidance_titles(self) -> tuple[str, ...]:
+        """Titles of the guidance documents, for a declined request to point to."""
+        return tuple(sorted(c.title for c in self.cards.values() if c.doc_type == "guidance"))
+
+    @cached_property
     def nations(self) -> frozenset[str]:
         return frozenset(c.nation for c in self.chunks if c.nation)
 

@@ -26,12 +26,14 @@ from assistant.types import DocumentCard, IngestReport, SkippedFile
 from ingest.isolation import prepare_isolated
 from ingest.metadata import MetadataIndex
 from ingest.pipeline import ChunkingParams, Prepared, check_size, collect_files
+from ingest.units import UNITS_VERSION, unit_texts
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import Embedder
+from vectorstore.unitvec import pack
 
 log = logging.getLogger(__name__)
 
-# (stage, done, total): stage is "read" (files) or "embed" (chunks).
+# (stage, done, total): stage is "read" (files) or "embed" (passages and their sentences).
 Progress = Callable[[str, int, int], None]
 
 
@@ -95,11 +97,19 @@ def ingest_paths(
         if progress:
             progress("read", i, len(files))
 
-    texts = [c.index_text() for _, p in ready for c in p.chunks]
+    # Passages, then every quotable sentence of them, so that no sentence is embedded while a
+    # user waits (``ingest.units``); one call, so batches are sorted by length across both.
+    all_chunks = [c for _, p in ready for c in p.chunks]
+    texts = [c.index_text() for c in all_chunks]
+    sentences, unit_rows = unit_texts(all_chunks)
+    total = len(texts) + len(sentences)
     t = time.perf_counter()
-    vectors = embedder.embed(
-        texts, progress=(lambda done: progress("embed", done, len(texts))) if progress else None
+    embedded = embedder.embed(
+        texts + sentences,
+        progress=(lambda done: progress("embed", done, total)) if progress else None,
     )
+    vectors, sentence_vectors = embedded[: len(texts)], embedded[len(texts) :]
+    packed = [pack(sentence_vectors[r], UNITS_VERSION) if r else "" for r in unit_rows]
     t = timer.add("embed", t)
 
     ingested: list[DocumentCard] = []
@@ -117,7 +127,7 @@ def ingest_paths(
             if old.doc_id != doc.doc_id:
                 store.delete_document(old.doc_id)
                 replaced.append(str(path))
-        store.add_chunks(chunks, block)
+        store.add_chunks(chunks, block, packed[offset - len(chunks) : offset])
         if keep_copy is not None:  # before the card: a card always has its stored copy
             keep_copy(path, doc.doc_id)
         card = DocumentCard(

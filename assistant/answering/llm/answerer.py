@@ -170,10 +170,17 @@ class LLMAnswerer:
 
     def stream(self, question: Question, retrieval: Retrieval) -> Iterator[Answer]:
         """Drafts as sentences pass their checks; the last answer yielded is the final one."""
+        # The extractive answerer's decision comes first: scope, the checks of what the
+        # question pins down and the evidence threshold. The model is asked only when it
+        # answers, and is shown only the passages that passed those checks.
         fallback = self._extractive.answer(question, retrieval)
         if not fallback.grounded:
-            yield fallback  # too weak to answer from: the model is not asked
+            yield fallback  # too weak, or not about what was asked: the model is not asked
             return
+        allowed = {s.evidence.chunk.chunk_id
+                   for s in self._extractive.decision(question, retrieval).candidates}
+        retrieval = replace(retrieval, evidence=tuple(
+            e for e in retrieval.evidence if e.chunk.chunk_id in allowed) or retrieval.evidence)
         passages = {e.rank: e.chunk.text for e in retrieval.evidence}
         checks: list[SentenceCheck] = []
         said: set[str] = set()  # a small model may say the same thing over and over

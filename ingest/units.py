@@ -1,0 +1,178 @@
+"""The quotable units of a passage: sentences, table rows, list items with their lead-in.
+
+An answer quotes units, never anything else. What is not content is left out here, once, for
+every answerer: a ``Source:`` or URL line, the document's title or the passage's heading
+repeated as a line, other headings (a short line that ends without punctuation and leads
+nothing), navigation ("Home > News > ..."), a date on its own, and units of under three words.
+
+A list lead-in ("Professionals must be able to:") is never a unit alone: it becomes a ``list``
+unit that runs to the end of its items, and each item is an ``item`` unit that carries the
+lead-in's span, so the item is scored (and quoted) with it. A table row carries its table's
+heading row the same way.
+
+Ingest embeds every unit (``embedding_text``) and stores the vectors with the passage;
+answering recomputes the spans from the same text with the same function, so the two always
+agree (``UNITS_VERSION`` changes when this function does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.types import Chunk
+from ingest.sentences import sentence_spans
+
+UNITS_VERSION = 1
+UnitKind = Literal["sentence", "row", "item", "list"]
+
+_ITEM = re.compile(r"^(?:• |\d{1,2}[.)] |[a-z][.)] )")
+_URL_LINE = re.compile(r"^(?:source|url|link|from|retrieved from|available at)?\s*:?\s*"
+                       r"(?:https?://|www\.)\S*$", re.I)
+_SOURCE = re.compile(r"^(?:source|url|link|published|updated|last updated|posted|date)\s*:", re.I)
+_NAV = re.compile(r"\s(?:>|›|»|\|)\s")
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_DATE = re.compile(
+    rf"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s)?"
+    rf"(?:{_MONTHS})\.?,?\s(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s)?\d{{4}}$"
+    r"|^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}$",
+    re.I,
+)
+_ENDS_SENTENCE = re.compile(r"[.!?;:…][\"'”’)\]]*$")
+_WORD = re.compile(r"[A-Za-z0-9]")
+_LOWER = re.compile(r"[a-z]")
+_HEADING_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Unit:
+    start: int
+    end: int
+    kind: UnitKind
+    lead: tuple[int, int] | None = None  # an item's lead-in, a row's heading row
+
+
+def _collapsed(text: str) -> str:
+    return " ".join(text.split()).strip(" .:").lower()
+
+
+def is_furniture(line: str, *, title: str = "", section: str = "") -> bool:
+    """A line no answer quotes: a source or URL line, a title or heading, navigation, a date."""
+    stripped = line.strip()
+    if not stripped or not _WORD.search(stripped):
+        return True
+    if _URL_LINE.match(stripped) or _SOURCE.match(stripped):
+        return True
+    folded = _collapsed(stripped)
+    if folded and folded in {_collapsed(title), _collapsed(section)}:
+        return True
+    if _DATE.match(stripped.strip(" .")):
+        return True
+    return len(_NAV.findall(stripped)) >= 2 and not _ENDS_SENTENCE.search(stripped)
+
+
+def _is_heading(line: str) -> bool:
+    """A short line without closing punctuation: a heading, unless a list follows it."""
+    stripped = line.strip()
+    if len(stripped.split()) <= 2 * _HEADING_WORDS and not _LOWER.search(stripped):
+        return True  # "TRIENNIAL REVIEW OF ... (2018-2021):"
+    return len(stripped.split()) <= _HEADING_WORDS and not _ENDS_SENTENCE.search(stripped)
+
+
+def units(text: str, *, title: str = "", section: str = "") -> list[Unit]:
+    """The quotable units of ``text`` in reading order (offsets into ``text``)."""
+    lines: list[tuple[int, int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        lines.append((offset, offset + len(line), line))
+        offset += len(line) + 1
+    out: list[Unit] = []
+    header: tuple[int, int] | None = None
+    i = 0
+    while i < len(lines):
+        start, end, line = lines[i]
+        if "\t" in line:  # a table row: the first of a run is the heading row
+            if header is None:
+                header = (start, end)
+                out.append(Unit(start, end, "row"))
+            else:
+                out.append(Unit(start, end, "row", header))
+            i += 1
+            continue
+        header = None
+        j = i + 1
+        while j < len(lines) and _ITEM.match(lines[j][2]):
+            j += 1
+        leads_list = j > i + 1 and not _ITEM.match(line)
+        if is_furniture(line, title=title, section=section) and not leads_list:
+            i += 1
+            continue
+        if _ITEM.match(line):  # an item with no lead-in line before it
+            if _long_enough(line):
+                out.append(Unit(start, end, "item"))
+            i += 1
+            continue
+        spans = sentence_spans(line)
+        body = [(start + s, start + e) for s, e in spans]
+        if leads_list and body:
+            *rest, lead = body
+            out.extend(_plain(text, rest))
+            out.append(Unit(lead[0], lines[j - 1][1], "list"))
+            out.extend(
+                Unit(s, e, "item", lead) for s, e, item in lines[i + 1 : j] if _long_enough(item)
+            )
+            i = j
+            continue
+        if _is_heading(line) and len(body) <= 1:
+            i += 1
+            continue
+        out.extend(_plain(text, body))
+        i += 1
+    return out
+
+
+def _plain(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
+    return [Unit(s, e, "sentence") for s, e in spans if _long_enough(text[s:e])]
+
+
+def _long_enough(span: str) -> bool:
+    return len(span.split()) >= 3
+
+
+def embedding_text(text: str, unit: Unit) -> str:
+    """What is embedded for ``unit``: an item or a row with its lead-in or heading row first."""
+    body = text[unit.start : unit.end]
+    if unit.lead is None:
+        return body
+    return f"{text[unit.lead[0] : unit.lead[1]]} {body}"
+
+
+def chunk_units(chunk: Chunk) -> list[Unit]:
+    """The units of a stored passage (its title and heading are not content)."""
+    return units(chunk.text, title=chunk.title, section=chunk.section)
+
+
+def unit_texts(chunks: Sequence[Chunk]) -> tuple[list[str], list[list[int]]]:
+    """The distinct texts to embed for the units of ``chunks`` (a sentence that overlapping
+    chunks share is embedded once), and for each chunk the rows of its units in that list."""
+    per_chunk = [[embedding_text(c.text, u) for u in chunk_units(c)] for c in chunks]
+    row: dict[str, int] = {}
+    for texts in per_chunk:
+        for t in texts:
+            row.setdefault(t, len(row))
+    return list(row), [[row[t] for t in texts] for texts in per_chunk]
+
+
+def embed_units(
+    chunks: Sequence[Chunk], embed: Callable[[list[str]], npt.NDArray[np.float32]]
+) -> list[npt.NDArray[np.float32]]:
+    """Each chunk's unit vectors, shape (units, dim)."""
+    distinct, rows = unit_texts(chunks)
+    vectors = embed(distinct) if distinct else np.zeros((0, 0), dtype=np.float32)
+    return [vectors[r] if r else np.zeros((0, 0), dtype=np.float32) for r in rows]
