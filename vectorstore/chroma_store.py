@@ -24,7 +24,7 @@ import numpy.typing as npt
 from assistant.types import Chunk, DocumentCard
 from vectorstore.chroma_client import ENCODER_KEY, make_client, open_collection
 from vectorstore.freshness import Gate, Generation
-from vectorstore.unitvec import UNIT_VECTORS
+from vectorstore.records import packed_units, paged, retagged, with_units
 from vectorstore.where import without_docs
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_PAGE = 1000  # rows per paged ``get``
 REVISION_TTL_S = 1.0
 LEGACY_ENCODER = "torch-fp32"  # what made the vectors of a collection that records none
 
@@ -157,7 +156,7 @@ class ChromaStore:
                         ids=[chunks[i].chunk_id for i in rows],
                         documents=[chunks[i].text for i in rows],
                         metadatas=[
-                            cast(Mapping[str, Any], _with_units(chunks[i], unit_vectors, i))
+                            cast(Mapping[str, Any], with_units(chunks[i], unit_vectors, i))
                             for i in rows
                         ],
                         embeddings=vectors[rows],
@@ -200,12 +199,7 @@ class ChromaStore:
                     got = col.get(ids=ids, include=["metadatas"])
                     metas_got = got["metadatas"] or [{}] * len(got["ids"])
                     old = {cid: dict(m or {}) for cid, m in zip(got["ids"], metas_got, strict=True)}
-                    metas: list[dict[str, Any]] = []
-                    for c in batch:
-                        new: dict[str, Any] = dict(c.to_metadata())
-                        dropped = old.get(c.chunk_id, {}).keys() - new.keys() - {UNIT_VECTORS}
-                        new.update({k: None for k in dropped})
-                        metas.append(new)
+                    metas = [retagged(c, old.get(c.chunk_id, {})) for c in batch]
                     col.update(ids=ids, metadatas=cast(Any, metas))
             finally:
                 self._wrote()
@@ -235,18 +229,13 @@ class ChromaStore:
             return {}
         with self._use() as (col, _):
             got = col.get(ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"])
-        metas = got["metadatas"] or [{}] * len(got["ids"])
-        return {
-            cid: str(meta[UNIT_VECTORS])
-            for cid, meta in zip(got["ids"], metas, strict=True)
-            if meta and meta.get(UNIT_VECTORS)
-        }
+        return packed_units(got["ids"], got["metadatas"])
 
     # -- reading ----------------------------------------------------------------------------
 
     def _cards_where(self, where: dict[str, Any] | None = None) -> list[DocumentCard]:
         with self._use() as (_, cards):
-            rows = list(self._paged(cards, where=where, include_documents=False))
+            rows = list(paged(cards, where=where, include_documents=False))
         out = [DocumentCard.from_metadata(meta) for _, _, meta in rows]
         return sorted(out, key=lambda c: (c.file, c.title, c.doc_id))
 
@@ -270,7 +259,7 @@ class ChromaStore:
     def chunk_counts(self) -> dict[str, int]:
         """How many chunks each document has in the store (read from metadata only)."""
         with self._use() as (chunks, _):
-            rows = list(self._paged(chunks, include_documents=False))
+            rows = list(paged(chunks, include_documents=False))
         return dict(Counter(str(meta["doc_id"]) for _, _, meta in rows if meta))
 
     def dense_search(
@@ -349,32 +338,11 @@ class ChromaStore:
         sims = (matrix @ vector) / np.where(norms == 0, 1.0, norms)
         return {cid: float(s) for cid, s in zip(got["ids"], sims.tolist(), strict=True)}
 
-    def _paged(
-        self, col: Collection, where: dict[str, Any] | None = None, include_documents: bool = True
-    ) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-        """All ``(id, document, metadata)`` rows of ``col``, fetched a page at a time (call it
-        inside ``_use``)."""
-        offset = 0
-        while True:
-            got = col.get(
-                where=cast(Any, where) if where else None,
-                limit=_PAGE,
-                offset=offset,
-                include=["documents", "metadatas"] if include_documents else ["metadatas"],
-            )
-            ids = got["ids"]
-            docs = got["documents"] or [""] * len(ids)
-            metas = got["metadatas"] or [{}] * len(ids)
-            yield from zip(ids, docs, metas, strict=True)
-            if len(ids) < _PAGE:
-                return
-            offset += len(ids)
-
     def all_chunks(self) -> list[Chunk]:
         """Every chunk of a carded document, ordered by document and position."""
         carded = self.carded_doc_ids()
         with self._use() as (chunks, _):
-            rows = list(self._paged(chunks))
+            rows = list(paged(chunks))
         out = [
             Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows
             if meta and str(meta.get("doc_id")) in carded
@@ -384,7 +352,7 @@ class ChromaStore:
     def chunks_for(self, doc_id: str) -> list[Chunk]:
         """One document's chunks in reading order."""
         with self._use() as (chunks, _):
-            rows = list(self._paged(chunks, where={"doc_id": doc_id}))
+            rows = list(paged(chunks, where={"doc_id": doc_id}))
         out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows if meta]
         return sorted(out, key=lambda c: (c.index, c.chunk_id))
 
@@ -419,11 +387,3 @@ class ChromaStore:
         carded = frozenset(card_ids)
         self._revision_cache = (now, value, carded)
         return value, carded
-
-
-
-def _with_units(chunk: Chunk, unit_vectors: Sequence[str] | None, i: int) -> dict[str, Any]:
-    meta: dict[str, Any] = dict(chunk.to_metadata())
-    if unit_vectors is not None and unit_vectors[i]:
-        meta[UNIT_VECTORS] = unit_vectors[i]
-    return meta
