@@ -3,7 +3,7 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 LLM_STAMP := .venv/.installed-llm-test
 
-.PHONY: run test check lint types eval bench load clean-venv llm-test-deps
+.PHONY: run test check lint types eval fit bench load clean-venv llm-test-deps
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
@@ -43,9 +43,17 @@ check: lint types test
 SHARED ?= ../shared
 EVAL_HOME ?= .rla-eval
 
+# One store with the 5 PDFs and the 70 web pages; both question sets, then held-out folds.
+EVAL_SETS := $(SHARED)/eval/dev.jsonl $(SHARED)/eval/web.jsonl
 eval: $(VENV_STAMP)
 	RLA_HOME=$(EVAL_HOME) .venv/bin/rla ingest $(SHARED)/corpus/pdf --metadata $(SHARED)/corpus/metadata.csv
-	RLA_HOME=$(EVAL_HOME) .venv/bin/rla eval $(SHARED)/eval/dev.jsonl --ablation --corpus $(SHARED)/corpus/pdf
+	RLA_HOME=$(EVAL_HOME) .venv/bin/rla ingest $(SHARED)/corpus/web
+	RLA_HOME=$(EVAL_HOME) .venv/bin/rla eval $(EVAL_SETS) --ablation --corpus $(SHARED)/corpus/pdf
+	RLA_HOME=$(EVAL_HOME) .venv/bin/rla eval $(EVAL_SETS) --folds 2
+
+# Refit the answer step on both sets as a whole (writes assistant/answering/relevance.json).
+fit: $(VENV_STAMP)
+	RLA_HOME=$(EVAL_HOME) .venv/bin/rla eval $(EVAL_SETS) --fit
 
 # Takes several minutes; the 100,000-chunk stores are cached in RLA_BENCH_CACHE (~/.cache/rla-bench).
 bench: $(VENV_STAMP)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering.extractive import Answerer, ExtractiveAnswerer
-from assistant.answering.relevance import shipped_params
+from assistant.answering.relevance import Params, shipped_params
 from assistant.answering.retrieve import HybridRetriever, Mode
 from assistant.config import Settings
 from assistant.errors import NotFoundError
@@ -368,6 +368,21 @@ class Assistant:
         from assistant.lc_retriever import AssistantRetriever
 
         return AssistantRetriever(assistant=self, k=k)
+
+    @property
+    def params(self) -> Params:
+        """The answer step's fitted numbers in use (``assistant.answering.relevance``)."""
+        answerer = self.answerer
+        extractive = getattr(answerer, "extractive", answerer)
+        return getattr(extractive, "params", shipped_params())
+
+    def use_params(self, params: Params) -> None:
+        """Answer with ``params`` from now on (``rla eval --folds`` fits and tries them)."""
+        answerer = self.answerer
+        extractive = getattr(answerer, "extractive", answerer)
+        if isinstance(extractive, ExtractiveAnswerer):
+            extractive.params = params
+        self.retriever.rerank_weight = params.rerank
 
     def warm_up(self) -> None:
         """Load the model and the keyword index now rather than on the first question."""

@@ -16,6 +16,8 @@ SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
 CORPUS_PDF = CORPUS / "pdf"
 DEV_SET = SHARED / "eval" / "dev.jsonl"
+WEB_SET = SHARED / "eval" / "web.jsonl"
+CORPUS_WEB = CORPUS / "web"
 SAMPLE_CORPUS = REPO / "assistant" / "sample_corpus"
 
 # Belt and braces: libraries that would call home are told not to, before any test imports them.
@@ -114,6 +116,30 @@ def corpus_assistant(
     report = assistant.ingest(corpus_pdfs, metadata_csv=CORPUS / "metadata.csv")
     if len(report.ingested) != len(corpus_pdfs):
         pytest.fail(f"the shared corpus did not ingest: {report.to_dict()}")
+    yield assistant
+    assistant.store.close()
+
+
+@pytest.fixture(scope="session")
+def library_assistant(
+    tmp_path_factory: pytest.TempPathFactory, corpus_pdfs: list[Path], embedder: Any
+) -> Iterator[Any]:
+    """An Assistant over the 5 shared PDFs and the 70 web pages in one store (a real library
+    of reports of every shape), ingested once per session. Read-only, like corpus_assistant."""
+    from dataclasses import replace
+
+    from assistant.config import Settings
+    from assistant.core import Assistant
+
+    pages = sorted(CORPUS_WEB.glob("*.md"))
+    if not pages:
+        pytest.fail(f"the shared web pages were not found at {CORPUS_WEB}")
+    home = tmp_path_factory.mktemp("rla-library-home")
+    assistant = Assistant(replace(Settings.from_env({}), home=home), embedder=embedder)
+    first = assistant.ingest(corpus_pdfs, metadata_csv=CORPUS / "metadata.csv")
+    second = assistant.ingest(pages)
+    if len(first.ingested) + len(second.ingested) != len(corpus_pdfs) + len(pages):
+        pytest.fail(f"the library did not ingest: {first.to_dict()} {second.to_dict()}")
     yield assistant
     assistant.store.close()
 

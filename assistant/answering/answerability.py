@@ -10,9 +10,9 @@ A question is answered only when both hold:
      names it ("2014-2017" needs both ends; "in 2014" needs 2014 itself: a figure for
      2012-2015 is not a figure for 2014);
    - a named thing (a review's name, a programme, an acronym): its document mentions it.
-2. **The evidence is strong enough.** The best remaining unit scores at least the fitted
-   threshold (``relevance.Params``); for "how many" / "what proportion" the unit judged is the
-   best one that holds a figure.
+2. **The evidence is strong enough.** The strongest remaining unit (by meaning and words,
+   ``relevance.Scored.strength``) reaches the fitted threshold; for "how many" / "what
+   proportion" the unit that leads must hold a figure, and only units with one are judged.
 
 When a check removes every candidate, the refusal says what the library does have, with the
 document and page of the nearest passage ("The documents give this for 2018-2021
@@ -21,6 +21,7 @@ document and page of the nearest passage ("The documents give this for 2018-2021
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -154,10 +155,30 @@ class _Documents:
             known = _nation_matches(chunk, area)
             if known is not None:
                 return known
-        lead = chunk.text[scored.unit.lead[0] : scored.unit.lead[1]] if scored.unit.lead else ""
-        if _names_area(f"{chunk.title}\n{chunk.section}\n{lead}\n{scored.text}", area):
+        if _names_area(f"{chunk.title}\n{chunk.section}", area):
             return True
+        lead = chunk.text[scored.unit.lead[0] : scored.unit.lead[1]] if scored.unit.lead else ""
+        if _names_area(f"{lead}\n{scored.text}", area):
+            # A unit that lists several areas ("eight in Glasgow, six in Fife, five in
+            # Dundee") compares them: it is about none of them alone.
+            return len(_areas_in(chunk, scored.unit.start, scored.unit.end)) < _LISTED
         return self._areas.get(chunk.doc_id, set()) == {area.name.lower()}
+
+
+_LISTED = 3  # areas named in one unit that make it a list of areas
+
+
+def _areas_in(chunk: Chunk, start: int, end: int) -> set[str]:
+    """The areas the tagger found named between ``start`` and ``end`` of a passage's text."""
+    try:
+        mentions = json.loads(str(chunk.meta.get("area_mentions") or "[]"))
+    except ValueError:
+        return set()
+    return {
+        str(m.get("area")) for m in mentions
+        if isinstance(m, dict) and m.get("source") == "text"
+        and start <= int(m.get("start", -1)) < end
+    }
 
 
 def _initialisms(text: str) -> set[str]:
@@ -230,10 +251,17 @@ def decide(question: Question, scored: Sequence[Scored], params: Params) -> Deci
     if question.wants_quantity:  # the answer that leads must hold a figure
         pool = [s for s in pool if s.has_figure] + [s for s in pool if not s.has_figure]
     if not pool or not (pool[0].has_figure or not question.wants_quantity) or (
-        pool[0].score(params) < params.threshold
+        strength(question, pool, params) < params.threshold
     ):
         return Decision((), NOT_COVERED, "evidence")
     return Decision(tuple(pool))
+
+
+def strength(question: Question, pool: Sequence[Scored], params: Params) -> float:
+    """The evidence strength of the units that passed the checks: the strongest unit's (one
+    with a figure when the question asks how many)."""
+    judged = [s for s in pool if s.has_figure] if question.wants_quantity else pool
+    return max((s.strength(params) for s in judged), default=0.0)
 
 
 def _pinned_names(question: Question) -> list[str]:
@@ -258,7 +286,7 @@ def _refused(
     asked: str = "",
 ) -> Decision:
     """A failed check; with the nearest strong passage named when there is one."""
-    nearest = next((s for s in pool if s.score(params) >= params.threshold), None)
+    nearest = next((s for s in pool if s.strength(params) >= params.threshold), None)
     if nearest is not None:
         if has is not None and (what := has(nearest)):
             not_for = f", not for {asked}" if asked else ""

@@ -56,7 +56,7 @@ class ExtractiveAnswerer:
         max_sentences: int = 5,
         max_passages: int = 3,
     ) -> None:
-        self._idf = idf
+        self.idf = idf  # a term's rarity in the library
         self._known = known
         self.params = params or shipped_params()
         self.min_relevance = min_relevance  # a passage this similar is named in a refusal
@@ -69,21 +69,23 @@ class ExtractiveAnswerer:
 
     def scored(self, question: Question, retrieval: Retrieval) -> list[Scored]:
         """Every unit of the retrieved passages with its signals (for the answer and the fit)."""
-        return score_units(retrieval, TermWeights(question.terms, self._idf))
+        return score_units(retrieval, TermWeights(question.terms, self.idf))
 
     def decision(self, question: Question, retrieval: Retrieval) -> Decision:
         """Whether the search answers the question, and the units an answer may quote."""
         return decide(question, self.scored(question, retrieval), self.params)
 
     def answer(self, question: Question, retrieval: Retrieval) -> Answer:
-        unknown = [n for n in question.names if not self._known(n)]
+        # A name no passage holds is not in the library. (An acronym may be spelled out
+        # instead, "DNA" as "did not attend": the decision's name check reads it.)
+        unknown = [n for n in question.names if not n.isupper() and not self._known(n)]
         if not retrieval.evidence or unknown:
             why = f"No indexed document mentions {', '.join(unknown)}." if unknown else NOT_COVERED
             return self._refusal(question.text, retrieval, why, suggest=not unknown)
         decision = self.decision(question, retrieval)
         if not decision.answerable:
             return self._refusal(question.text, retrieval, decision.why, suggest=True)
-        weights = TermWeights(question.terms, self._idf)
+        weights = TermWeights(question.terms, self.idf)
         chosen = self.select(decision.candidates, weights, wants_list=question.wants_list)
         citations = build_citations(chosen)
         return Answer(
@@ -105,21 +107,25 @@ class ExtractiveAnswerer:
         max_sentences = self.max_sentences + (3 if wants_list else 0)
         max_passages = self.max_passages + (2 if wants_list else 0)
         top = score[id(candidates[0])]
-        # Supporting units must come near the best one (``Params.support``, fitted); from
-        # another document than the best one's, nearer still: an answer that strays across
-        # reports risks setting figures from different periods or nations side by side.
-        # Where it does, each document's quotes are labelled.
-        floor = max(params.threshold, params.support * top)
-        other_floor = max(floor, (1 + params.support) / 2 * top)
-        first_doc = candidates[0].evidence.chunk.doc_id
-        pool = [
-            c for c in candidates
-            if score[id(c)] >= (floor if c.evidence.chunk.doc_id == first_doc else other_floor)
-        ]
+        # Supporting units must come near the best one (``Params.support``, fitted). First the
+        # best unit of each of the best few passages, so that an answer found in more than
+        # one passage cites each (labelled by document where there are several); then more
+        # units of those passages, by what they add of the question's terms.
+        floor = params.support * top
+        pool = [c for c in candidates if score[id(c)] >= floor]
         chosen: list[Scored] = []
         passages: list[str] = []
-        covered: set[str] = set()
         duplicates: dict[str, list[Chunk]] = {}
+        for c in pool:
+            cid = c.evidence.chunk.chunk_id
+            if cid in passages or len(passages) >= max_passages:
+                continue
+            if any(x.key == c.key for x in chosen):
+                continue  # the same words in another passage: another location, below
+            passages.append(cid)
+            chosen.append(c)
+        covered: set[str] = {t for c in chosen for t in c.terms}
+        pool = [c for c in pool if c not in chosen and c.evidence.chunk.chunk_id in passages]
         while pool and len(chosen) < max_sentences:
             best = max(
                 pool, key=lambda c: score[id(c)] + 0.5 * weights.share(c.terms - covered)
@@ -127,24 +133,18 @@ class ExtractiveAnswerer:
             pool.remove(best)
             same = next((x for x in chosen if x.key == best.key or _inside(best, x)), None)
             if same is not None:
-                if same.key == best.key:
-                    duplicates.setdefault(same.key, []).append(best.evidence.chunk)
                 continue
-            cid = best.evidence.chunk.chunk_id
-            if cid not in passages:
-                if len(passages) >= max_passages:
-                    continue
-                passages.append(cid)
             chosen = [x for x in chosen if not _inside(x, best)]  # a list takes its items in
             chosen.append(best)
             covered |= best.terms
+        pool = [c for c in candidates if score[id(c)] >= floor]
         for c in pool:  # the same words elsewhere are kept as other locations
             same = next((x for x in chosen if x.key == c.key), None)
             if same is not None and c.evidence.chunk is not same.evidence.chunk:
                 duplicates.setdefault(same.key, []).append(c.evidence.chunk)
-        lead = chosen[0]
+        lead = max(chosen, key=lambda c: score[id(c)])
         rest = sorted(
-            chosen[1:],
+            (c for c in chosen if c is not lead),
             key=lambda c: (passages.index(c.evidence.chunk.chunk_id), c.start),
         )
         return _quotes([lead, *rest], duplicates)

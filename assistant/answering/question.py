@@ -66,7 +66,7 @@ _CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+)*")
 # Capitalised words that are no names (fewer than STOPWORDS: "May" and "Will" can be names).
 _NOT_NAMES = REQUEST_VERBS | words(
     "what how which who when where why does do did is are was were in the a an and of for "
-    "according i"
+    "according i i'm i’m i've i’ve i'd i’d i'll i’ll"
 )
 
 

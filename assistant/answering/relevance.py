@@ -7,10 +7,14 @@ their lead-in) gets three signals, each 0..1:
 - ``coverage``: the IDF-weighted share of the question's terms in the unit, its lead-in or its
   passage's heading; words that only frame a question ("what do reviews say") or name the kind
   of answer ("how many") count for little;
-- ``passage``: the passage's own similarity to the question.
+- ``passage``: the passage's standing in the search (its fused dense, keyword and
+  best-sentence score, scaled to 0..1 over the passages read).
 
-``score = sentence * similarity + words * coverage + passage * passage_sim``. The three weights,
-the answer threshold and the retriever's rerank weight are ``Params``: fitted by ``rla eval
+``score = sentence * similarity + words * coverage + passage * passage_sim`` orders the units
+(the answer quotes the best first). Whether there is an answer at all is judged on an absolute
+scale instead: ``strength = evidence * similarity + (1 - evidence) * coverage`` of the best unit
+must reach ``threshold``. These weights, the threshold, the share of the best score a
+supporting unit needs and the retriever's rerank weight are ``Params``: fitted by ``rla eval
 --fit`` on the development sets as a whole (``assistant/answering/relevance.json`` records the
 fit) and, with ``--folds 2``, fitted on one half and reported on the other.
 """
@@ -18,6 +22,7 @@ fit) and, with ``--folds 2``, fitted on one half and reported on the other.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -55,6 +60,9 @@ class Params:
     sentence: float = 0.45
     words: float = 0.40
     passage: float = 0.15
+    # Evidence strength, for answerability: ``evidence * similarity + (1 - evidence) *
+    # coverage`` of the best unit, absolute (not relative to the other passages found).
+    evidence: float = 0.5
     threshold: float = 0.45
     support: float = 0.85  # a supporting unit scores at least this share of the best one's
     rerank: float = 0.2
@@ -107,6 +115,11 @@ class Scored:
     def key(self) -> str:
         return fold(self.text)
 
+    def strength(self, params: Params) -> float:
+        """How strongly this unit alone answers: by meaning and by words, on an absolute
+        scale, so that the same threshold holds for every question."""
+        return params.evidence * self.similarity + (1 - params.evidence) * self.coverage
+
     def score(self, params: Params) -> float:
         return (
             params.sentence * self.similarity
@@ -135,15 +148,20 @@ class TermWeights:
 def score_units(retrieval: Retrieval, weights: TermWeights) -> list[Scored]:
     """Every quotable unit of the retrieved passages with its signals, in retrieval order."""
     out: list[Scored] = []
-    for ev in retrieval.read:
+    pool = retrieval.read
+    scores = [e.score for e in pool]
+    low, high = min(scores, default=0.0), max(scores, default=0.0)
+    for ev in pool:
         chunk = ev.chunk
         if no_findings(chunk.section):
             continue  # contents pages and reference lists are not answers
         units = chunk_units(chunk)
-        passage = max(0.0, ev.dense_similarity or 0.0)
+        # The passage's standing in the search (dense, keyword and best sentence, fused),
+        # scaled to 0..1 over the passages read.
+        passage = (ev.score - low) / (high - low) if high > low else 1.0
         sims = retrieval.unit_similarities(chunk.chunk_id)
         if len(sims) != len(units):  # a search made without unit vectors: the passage's own
-            sims = np.full(len(units), passage, dtype=np.float32)
+            sims = np.full(len(units), max(0.0, ev.dense_similarity or 0.0), dtype=np.float32)
         head = set(tokenize(chunk.section))
         for unit, sim in zip(units, sims.tolist(), strict=True):
             text = chunk.text[unit.start : unit.end]
@@ -164,11 +182,16 @@ def score_units(retrieval: Retrieval, weights: TermWeights) -> list[Scored]:
     return out
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*%?")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
 def _has_figure(text: str) -> bool:
-    """A digit or a number word ("eight", "half", "most"): what a "how many" answer holds."""
-    return any(ch.isdigit() for ch in text) or not _NUMBER_WORDS.isdisjoint(
-        w.strip(".,;:()") for w in text.lower().split()
-    )
+    """A number that is not a year, or a number word ("eight", "half", "most"): what a "how
+    many" answer holds. "Between 2019 and 2024" gives no count."""
+    if any(not _YEAR.fullmatch(m.group()) for m in _NUMBER.finditer(text)):
+        return True
+    return not _NUMBER_WORDS.isdisjoint(w.strip(".,;:()") for w in text.lower().split())
 
 
 _NUMBER_WORDS = words(

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from assistant.cli.context import CliContext, pass_cli
 
+if TYPE_CHECKING:
+    from assistant.dev.evaluate import EvalItem
+
 
 @click.command("eval")
-@click.argument("questions", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument(
+    "questions", nargs=-1, required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+)
 @click.option("--k", type=int, default=8, show_default=True, help="Passages per question.")
 @click.option(
     "--mode",
@@ -33,13 +40,17 @@ from assistant.cli.context import CliContext, pass_cli
     type=click.Path(path_type=Path, exists=True),
     help="PDFs (files or folders) the baseline is built from; default: the store's copies.",
 )
+@click.option("--folds", type=click.IntRange(2, 2), default=None,
+              help="Fit the answer step on one half of each set, score the other, both ways.")
+@click.option("--fit", "fit_params", is_flag=True,
+              help="Fit the answer step on every question and write relevance.json.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @pass_cli
 def eval_command(
-    cli: CliContext, questions: Path, k: int, mode: str, ablation: bool,
-    corpus: tuple[Path, ...], as_json: bool,
+    cli: CliContext, questions: tuple[Path, ...], k: int, mode: str, ablation: bool,
+    corpus: tuple[Path, ...], folds: int | None, fit_params: bool, as_json: bool,
 ) -> None:
-    """Score retrieval, citations and refusals on QUESTIONS (JSON lines) against the store.
+    """Score retrieval, citations and refusals on each QUESTIONS file against the store.
 
     Each line has "question" and "must_contain" (a phrase the right passage holds, or null
     for a question the documents do not answer). See the README's "Quality and speed".
@@ -47,22 +58,54 @@ def eval_command(
     from assistant.dev import evaluate
 
     assistant = cli.assistant
-    items = evaluate.load_items(questions)
+    sets = {path.stem: evaluate.load_items(path) for path in questions}
+    evaluate.require_documents(assistant)
+    assistant.warm_up()
+    if folds or fit_params:
+        _folds(assistant, sets, k=k, fit_params=fit_params, as_json=as_json)
+        return
     files = list(corpus) or [assistant.settings.files_dir]
-    report = evaluate.run_eval(
-        assistant,
-        items,
-        k=k,
-        modes=evaluate.modes_for(mode, ablation),
-        baseline_files=files if ablation else None,
-        questions_file=str(questions),
-    )
+    reports = [
+        evaluate.run_eval(
+            assistant, items, k=k, modes=evaluate.modes_for(mode, ablation),
+            baseline_files=files if ablation else None, questions_file=str(path),
+        )
+        for path, items in zip(questions, sets.values(), strict=True)
+    ]
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False)
+                   if len(reports) > 1 else json.dumps(reports[0].to_dict(), indent=2,
+                                                       ensure_ascii=False))
+        return
+    from assistant.dev.eval_table import render
+    from assistant.dev.folds import render_sets
+
+    for report in reports:
+        click.echo(render(report, per_question=mode) + "\n")
+    rows = [r.row(mode) for r in reports]
+    named = [evaluate.Row(name, row.results) for name, row in zip(sets, rows, strict=True)]
+    click.echo(render_sets(named, k, f"per set ({mode}, shipped parameters):"))
+
+
+def _folds(
+    assistant: Any, sets: dict[str, list[EvalItem]], *, k: int, fit_params: bool, as_json: bool
+) -> None:
+    from assistant.answering.relevance import PARAMS_FILE, write_params
+    from assistant.dev.folds import fit_all, held_out, render_sets
+
+    if fit_params:
+        params = fit_all(assistant, sets, k=k)
+        write_params(params)
+        click.echo(json.dumps(params.to_dict(), indent=2) if as_json
+                   else f"wrote {PARAMS_FILE}: {params}")
+        return
+    report = held_out(assistant, sets, k=k)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        from assistant.dev.eval_table import render
-
-        click.echo(render(report, per_question=mode))
+        return
+    click.echo(render_sets(report.rows, k, "held-out (fitted on the other half of each set):"))
+    for n, params in enumerate(report.fits, start=1):
+        click.echo(f"fit {n}: {params}")
 
 
 @click.command()

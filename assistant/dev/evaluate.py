@@ -6,7 +6,8 @@ null for a question the documents do not answer). Figures, per question and in t
 - retrieved@k: one of the k evidence passages contains ``must_contain`` (whitespace collapsed,
   case folded); MRR: 1 / the rank of the first such passage (0 when none);
 - cited: a passage the answer cites contains it; answered: the answer is grounded;
-- refusal accuracy: the share of null items answered "not covered" (``grounded: false``);
+- false refusals: the share of answerable items refused (``grounded: false``);
+- refusal accuracy ("traps refused"): the share of null items refused;
 - integrity: every quote verbatim in its passage and every ``[n]`` resolving;
 - latency of the whole ``ask``.
 
@@ -177,6 +178,10 @@ class Row:
             "mrr": sum(rr) / len(rr) if rr else None,
             "cited": _share([r.cited for r in answerable]),
             "answered": _share([r.grounded for r in answerable]),
+            # answerable questions refused (the complement of "answered")
+            "false_refusals": _share(
+                [not r.grounded for r in answerable if r.grounded is not None]
+            ),
             "refusal_accuracy": _share([r.refused_correctly for r in null]),
             "integrity": _share([r.integrity_ok for r in self.results]),
             "latency_ms_p50": percentile(latencies, 50),
@@ -281,6 +286,14 @@ def eval_baseline(
     return Row(BASELINE, tuple(results), note=BASELINE_NOTE)
 
 
+def require_documents(assistant: Any) -> None:
+    if assistant.is_empty():
+        raise SettingsError(
+            "the store is empty: ingest the documents the questions are about first "
+            "(`rla ingest PATH`)"
+        )
+
+
 def run_eval(
     assistant: Any,
     items: Sequence[EvalItem],
@@ -292,11 +305,7 @@ def run_eval(
     questions_file: str = "",
 ) -> EvalReport:
     """Score ``modes`` on the assistant's store, and the baseline over ``baseline_files``."""
-    if assistant.is_empty():
-        raise SettingsError(
-            "the store is empty: ingest the documents the questions are about first "
-            "(`rla ingest PATH`)"
-        )
+    require_documents(assistant)
     assistant.warm_up()  # the model and keyword index load here, not in the first latency
     rows = [eval_mode(assistant, items, k, mode) for mode in modes]
     notes: list[str] = []

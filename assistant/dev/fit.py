@@ -6,11 +6,13 @@ for questions the fit never saw. What is fitted, in order:
 
 1. the retriever's rerank weight: the value (of a small grid) with the best mean reciprocal
    rank of the passage holding ``must_contain``;
-2. the three signal weights (a grid over the simplex, steps of 0.1), how near the best unit
-   a supporting one must score (0.7, 0.8 or 0.9 of it) and the threshold (every value the
-   best units take): the combination that maximises
-   ``cited share + traps refused share - false refusal share``, ties going to the threshold
-   in the middle of the best run (the widest margin on both sides).
+2. the three signal weights (a grid over the simplex, steps of 0.1): those that rank the unit
+   holding the answer highest, by mean reciprocal rank; then how near the best unit a
+   supporting one must score (0.7, 0.8 or 0.9 of it): the share whose quotes cite the right
+   passage for the most answerable questions;
+3. evidence strength: the weight of meaning against words (steps of 0.1) and the threshold
+   (every value the strongest units take) that maximise ``cited share + traps refused share -
+   false refusal share``, the threshold in the middle of the best run (the widest margin).
 
 A case is one question's search (retrieval and scored units) computed once per rerank weight;
 each grid point then only re-runs the decision and the selection.
@@ -28,14 +30,14 @@ import numpy as np
 from assistant.answering.answerability import decide
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.question import Question
-from assistant.answering.relevance import Params, Scored
+from assistant.answering.relevance import Params, Scored, TermWeights
 from assistant.answering.retrieve import Retrieval
 from assistant.answering.scope import plan_question
 from assistant.dev.evaluate import EvalItem, contains, first_rank
 
 RERANK_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 STEP = 0.1
-SUPPORT_GRID = (0.7, 0.8, 0.9)
+SUPPORT_GRID = (0.9, 0.8, 0.7)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def collect(assistant: Any, items: Sequence[EvalItem], k: int, rerank: float) ->
 
 def _extractive(assistant: Any) -> ExtractiveAnswerer:
     answerer = assistant.answerer
-    extractive = getattr(answerer, "fallback", answerer)
+    extractive = getattr(answerer, "extractive", answerer)
     if not isinstance(extractive, ExtractiveAnswerer):
         raise TypeError("the fit needs the extractive answerer")
     return extractive
@@ -98,72 +100,117 @@ def _extractive(assistant: Any) -> ExtractiveAnswerer:
 
 @dataclass(frozen=True)
 class _Outcome:
-    top: float | None  # the judged unit's score, None when a check refused
-    cited: bool
+    # (similarity, coverage) of each unit judged for strength; None when a check refused
+    judged: tuple[tuple[float, float], ...] | None
+    cited: bool  # the quotes (with no threshold) include the passage holding must_contain
+    reciprocal_rank: float  # of the first unit holding must_contain
 
 
 def _outcome(case: Case, params: Params, answerer: ExtractiveAnswerer) -> _Outcome:
     decision = decide(case.question, case.scored, replace(params, threshold=-1.0))
     if not decision.answerable:
-        return _Outcome(None, False)
-    judged = (
-        [s for s in decision.candidates if s.has_figure]
-        if case.question.wants_quantity
-        else list(decision.candidates)
+        return _Outcome(None, False, 0.0)
+    pool = decision.candidates
+    judged = tuple(
+        (c.similarity, c.coverage)
+        for c in pool
+        if c.has_figure or not case.question.wants_quantity
     )
-    top = judged[0].score(params) if judged else None
-    cited = False
-    if case.item.must_contain and top is not None:
-        answerer.params = replace(params, threshold=0.0)
-        quotes = answerer.select(
-            decision.candidates, _weights(answerer, case), wants_list=case.question.wants_list
-        )
-        cited = any(contains(q.chunk.text, case.item.must_contain) for q in quotes)
-    return _Outcome(top, cited)
+    want = case.item.must_contain
+    if not want:
+        return _Outcome(judged, False, 0.0)
+    # The rank of the first unit that holds the phrase (or lies within it).
+    rank = next(
+        (n for n, c in enumerate(pool, 1) if contains(c.text, want) or contains(want, c.text)),
+        0,
+    )
+    weights = TermWeights(case.question.terms, answerer.idf)
+    quotes = answerer.select(decision.candidates, weights, wants_list=case.question.wants_list)
+    cited = any(contains(q.chunk.text, want) for q in quotes)
+    return _Outcome(judged, cited, 1.0 / rank if rank else 0.0)
 
 
-def _weights(answerer: ExtractiveAnswerer, case: Case) -> Any:
-    from assistant.answering.relevance import TermWeights
+def ranking_objective(outcomes: Sequence[tuple[EvalItem, _Outcome]]) -> float:
+    """How well the units are ranked: the mean reciprocal rank of the unit that holds the
+    answer (smoother than "cited", so a small training half still ranks weights stably)."""
+    answerable = [o for i, o in outcomes if i.must_contain]
+    return sum(o.reciprocal_rank for o in answerable) / max(1, len(answerable))
 
-    return TermWeights(case.question.terms, answerer._idf)
+
+def cited_share(outcomes: Sequence[tuple[EvalItem, _Outcome]]) -> float:
+    answerable = [o for i, o in outcomes if i.must_contain]
+    return sum(o.cited for o in answerable) / max(1, len(answerable))
 
 
-def objective(outcomes: Sequence[tuple[EvalItem, _Outcome]], threshold: float) -> float:
+def _strength(outcome: _Outcome, evidence: float) -> float | None:
+    if outcome.judged is None:
+        return None
+    return max((evidence * sim + (1 - evidence) * cov for sim, cov in outcome.judged),
+               default=0.0)
+
+
+def threshold_objective(
+    outcomes: Sequence[tuple[EvalItem, _Outcome]], evidence: float, threshold: float
+) -> float:
+    """Cited share + traps refused share - false refusal share, at ``threshold``."""
     answerable = [o for i, o in outcomes if i.must_contain]
     traps = [o for i, o in outcomes if not i.must_contain]
-    answered = [o for o in answerable if o.top is not None and o.top >= threshold]
+
+    def answers(o: _Outcome) -> bool:
+        value = _strength(o, evidence)
+        return value is not None and value >= threshold
+
+    answered = [o for o in answerable if answers(o)]
     cited = sum(o.cited for o in answered) / max(1, len(answerable))
     false_refusals = 1 - len(answered) / max(1, len(answerable))
-    refused = sum(o.top is None or o.top < threshold for o in traps) / max(1, len(traps))
+    refused = sum(not answers(o) for o in traps) / max(1, len(traps))
     return cited + refused - false_refusals
 
 
+def fit_threshold(outcomes: Sequence[tuple[EvalItem, _Outcome]]) -> tuple[float, float]:
+    """The strength weight and threshold with the best ``threshold_objective``; the threshold
+    in the middle of its best run of values (the widest margin on both sides)."""
+    best: tuple[float, int, float, float] | None = None
+    for step in range(round(1 / STEP) + 1):
+        evidence = round(step * STEP, 2)
+        values = sorted({round(v, 4) for _, o in outcomes
+                         if (v := _strength(o, evidence)) is not None})
+        cuts = [0.0, *((a + b) / 2 for a, b in itertools.pairwise(values)), 1.01]
+        scores = [threshold_objective(outcomes, evidence, t) for t in cuts]
+        top = max(scores)
+        run = [t for t, v in zip(cuts, scores, strict=True) if v >= top - 1e-9]
+        if best is None or (top, len(run)) > (best[0], best[1]):
+            best = (top, len(run), evidence, run[len(run) // 2])
+    assert best is not None
+    return best[2], round(best[3], 4)
+
+
 def fit_weights(cases: Sequence[Case], answerer: ExtractiveAnswerer, rerank: float) -> Params:
-    """The signal weights and threshold that maximise ``objective`` on ``cases``."""
+    """Stage 1: the signal weights that rank the answering units best (``ranking_objective``);
+    stage 2: the support share whose quotes cite them most often (ties: the stricter share);
+    stage 3: evidence strength and its threshold (``fit_threshold``)."""
     saved = answerer.params
-    best: tuple[float, Params] | None = None
     steps = round(1 / STEP)
     try:
-        for s, w, support in itertools.product(range(steps + 1), range(steps + 1), SUPPORT_GRID):
+        ranked: list[tuple[float, Params]] = []
+        for s, w in itertools.product(range(steps + 1), repeat=2):
             if s + w > steps:
                 continue
-            params = Params(sentence=s * STEP, words=w * STEP, passage=(steps - s - w) * STEP,
-                            support=support)
+            params = Params(sentence=round(s * STEP, 2), words=round(w * STEP, 2),
+                            passage=round((steps - s - w) * STEP, 2))
             outcomes = [(c.item, _outcome(c, params, answerer)) for c in cases]
-            tops = sorted({round(o.top, 4) for _, o in outcomes if o.top is not None})
-            cuts = [0.0, *((a + b) / 2 for a, b in itertools.pairwise(tops)), 1.01]
-            values = [objective(outcomes, t) for t in cuts]
-            top_value = max(values)
-            run = [t for t, v in zip(cuts, values, strict=True) if v >= top_value - 1e-9]
-            threshold = run[len(run) // 2]
-            if best is None or top_value > best[0] + 1e-9:
-                best = (top_value, replace(params, threshold=round(threshold, 4)))
+            ranked.append((ranking_objective(outcomes), params))
+        weights = max(ranked, key=lambda r: r[0])[1]
+        by_support = []
+        for support in SUPPORT_GRID:
+            params = replace(weights, support=support)
+            outcomes = [(c.item, _outcome(c, params, answerer)) for c in cases]
+            by_support.append((cited_share(outcomes), -support, params, outcomes))
+        _, _, params, outcomes = max(by_support, key=lambda r: (r[0], r[1]))
     finally:
         answerer.params = saved
-    assert best is not None
-    return replace(best[1], rerank=rerank,
-                   sentence=round(best[1].sentence, 2), words=round(best[1].words, 2),
-                   passage=round(best[1].passage, 2))
+    evidence, threshold = fit_threshold(outcomes)
+    return replace(params, evidence=evidence, threshold=threshold, rerank=rerank)
 
 
 def fit(assistant: Any, items: Sequence[EvalItem], k: int, note: str = "") -> Params:

@@ -164,6 +164,11 @@ class LLMAnswerer:
         self.backend = f"llm:{name}"
         self.stats = CheckStats()
 
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        """The answerer whose decision comes first and whose quotes are the fallback."""
+        return self._extractive
+
     def answer(self, question: Question, retrieval: Retrieval) -> Answer:
         *_, final = self.stream(question, retrieval)
         return final
