@@ -25,6 +25,7 @@ from assistant.types import Chunk, DocumentCard
 from vectorstore.chroma_client import ENCODER_KEY, make_client, open_collection
 from vectorstore.freshness import Gate, Generation
 from vectorstore.records import packed_units, paged, retagged, with_units
+from vectorstore.unitvec import UNIT_VECTORS
 from vectorstore.where import without_docs
 
 if TYPE_CHECKING:
@@ -230,6 +231,15 @@ class ChromaStore:
         with self._use() as (col, _):
             got = col.get(ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"])
         return packed_units(got["ids"], got["metadatas"])
+
+    def put_unit_vectors(self, packed: Mapping[str, str]) -> None:
+        """Store (or replace) the packed unit vectors of existing chunks (``rla retag``)."""
+        with self._use() as (col, _):
+            try:
+                rows = [{UNIT_VECTORS: v} for v in packed.values()]
+                col.update(ids=list(packed), metadatas=cast(Any, rows))
+            finally:
+                self._wrote()
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -129,13 +129,16 @@ class HybridRetriever:
         rankings = [[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in keyword]]
         ranked = reciprocal_rank_fusion(rankings, k=self.rrf_k, weights=[1.0, self.keyword_weight])
         fused = _keep_leaders(ranked, rankings, max(k, self.rerank_pool))
-        units = self.unit_vectors([chunks[cid] for cid, _ in fused])
-        if self.rerank_weight > 0:
-            fused = self._rerank(fused, qvec, units)
         similarity = {c.chunk_id: s for c, s in dense}
         missing = [cid for cid, _ in fused if cid not in similarity]
         if missing:
             similarity.update(self._store.similarities(qvec, missing))
+        # A keyword hit the store no longer holds (removed since the index was built, the
+        # rebuild not yet due) is dropped: it must never be quoted.
+        fused = [(cid, s) for cid, s in fused if cid in similarity]
+        units = self.unit_vectors([chunks[cid] for cid, _ in fused])
+        if self.rerank_weight > 0:
+            fused = self._rerank(fused, qvec, units)
         evidence = tuple(
             Evidence(
                 rank=i + 1,

@@ -147,15 +147,17 @@ def check(cli: CliContext, repair: bool, as_json: bool) -> None:
 @pass_cli
 def retag(cli: CliContext, as_json: bool) -> None:
     """Tag stored passages again (areas, themes, tables, document card) without
-    re-embedding: after editing themes.json or areas.json, or for a store built before
-    tagging."""
+    re-embedding them: after editing themes.json or areas.json, or for a store built before
+    tagging. Passages stored without sentence vectors (an older store) get them."""
     report = cli.assistant.retag()
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(f"retagged {report.passages} passages of {report.documents} "
                    f"document(s): {report.tagged_areas} about an area, "
-                   f"{report.tagged_themes} with a theme")
+                   f"{report.tagged_themes} with a theme"
+                   + (f"; sentences embedded for {report.units_embedded}"
+                      if report.units_embedded else ""))
 
 
 COMMANDS = (ingest, list_documents, remove, check, retag)

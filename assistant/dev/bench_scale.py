@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.types import Chunk, DocumentCard
+from ingest.units import UNITS_VERSION
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import DIM, MODEL_NAME
 
@@ -85,7 +86,8 @@ def scaled_store(source: ChromaStore, n: int, cache: Path, say: Say) -> tuple[Pa
     if not chunks:
         raise ValueError("the source store is empty")
     encoder = source.recorded_encoder()
-    home = cache / f"ours-{n}-{_key(MODEL_NAME, encoder, n, *(c.chunk_id for c in chunks))}"
+    key = _key(MODEL_NAME, encoder, n, f"units-{UNITS_VERSION}", *(c.chunk_id for c in chunks))
+    home = cache / f"ours-{n}-{key}"
     info = _ready(home)
     if info is not None:
         say(f"using the cached {n}-chunk store at {home}")
@@ -93,24 +95,28 @@ def scaled_store(source: ChromaStore, n: int, cache: Path, say: Say) -> tuple[Pa
     shutil.rmtree(home, ignore_errors=True)
     started = time.perf_counter()
     vectors = stored_vectors(source, [c.chunk_id for c in chunks])
+    units = source.unit_vectors([c.chunk_id for c in chunks])  # copies share their sentences
+    packed = [units.get(c.chunk_id, "") for c in chunks]
     cards = {c.doc_id: c for c in source.cards()}
     store = ChromaStore(home / "chroma", model_name=MODEL_NAME, dim=DIM, encoder=encoder)
     copies = math.ceil(n / len(chunks))
     written = 0
     pending: list[Chunk] = []
     pending_vectors: list[npt.NDArray[np.float32]] = []
+    pending_units: list[str] = []
     for copy in range(copies):
         take = min(len(chunks), n - written)
         pending.extend(_replica(c, copy) for c in chunks[:take])
+        pending_units.extend(packed[:take])
         pending_vectors.append(_perturbed(vectors[:take], copy))
         written += take
         if len(pending) >= BATCH or written == n:  # chunks in big upserts, cards after them
-            store.add_chunks(pending, np.concatenate(pending_vectors))
+            store.add_chunks(pending, np.concatenate(pending_vectors), pending_units)
             first = copy - len(pending_vectors) + 1
             for c in range(first, copy + 1):
                 _put_cards(store, chunks[: min(len(chunks), n - c * len(chunks))], vectors,
                            cards, c)
-            pending, pending_vectors = [], []
+            pending, pending_vectors, pending_units = [], [], []
             say(f"scaled store: {written}/{n} chunks")
     store.close()
     info = {"chunks": n, "copies": copies, "encoder": encoder,

@@ -3,21 +3,25 @@
 For a store built before tagging, or after editing ``themes.json`` (a new theme, a new alias)
 or ``areas.json``. Each document's chunks are read back with their vectors; the document card
 is inferred again from their text (fields from metadata.csv stay as they were), then areas,
-tables and themes are recomputed and the metadata rewritten in place.
+tables and themes are recomputed and the metadata rewritten in place. Passages stored without
+current unit vectors (a store made before answers scored sentences by meaning, or by an older
+unit split) get them: only their sentences are embedded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.library.tagging import ThemeTagger
-from assistant.types import CardKey, Document, MetaValue, Page
+from assistant.types import CardKey, Chunk, Document, MetaValue, Page
 from ingest.areatag import tag_areas
 from ingest.cardinfer import infer_card
 from ingest.tables import with_tables
+from ingest.units import UNITS_VERSION, chunk_units, embed_units
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import Embedder
+from vectorstore.unitvec import pack, unpack
 
 # The chunk fields that tagging writes (everything else on a chunk is left alone).
 TAG_FIELDS = (
@@ -34,10 +38,12 @@ class RetagReport:
     passages: int
     tagged_areas: int
     tagged_themes: int
+    units_embedded: int = 0  # passages whose quotable units were (re)embedded
 
     def to_dict(self) -> dict[str, int]:
         return {"documents": self.documents, "passages": self.passages,
-                "with_areas": self.tagged_areas, "with_themes": self.tagged_themes}
+                "with_areas": self.tagged_areas, "with_themes": self.tagged_themes,
+                "units_embedded": self.units_embedded}
 
 
 def retag(
@@ -45,7 +51,7 @@ def retag(
 ) -> RetagReport:
     tagger = ThemeTagger(embedder)
     cards = store.cards()
-    passages = with_areas = with_themes = 0
+    passages = with_areas = with_themes = embedded = 0
     for i, card in enumerate(cards, start=1):
         chunks = store.chunks_for(card.doc_id)
         if not chunks:
@@ -66,9 +72,28 @@ def retag(
                                    store.vectors_for([c.chunk_id for c in chunks]))
         store.replace_chunk_metadata(tagged)
         store.put_card_meta(replace(card, meta=meta))
+        embedded += _refresh_units(store, embedder, tagged)
         passages += len(tagged)
         with_areas += sum(1 for c in tagged if c.meta.get("areas"))
         with_themes += sum(1 for c in tagged if c.meta.get("themes"))
         if progress:
             progress(i, len(cards))
-    return RetagReport(len(cards), passages, with_areas, with_themes)
+    return RetagReport(len(cards), passages, with_areas, with_themes, embedded)
+
+
+def _refresh_units(store: ChromaStore, embedder: Embedder, chunks: Sequence[Chunk]) -> int:
+    """Embed the quotable units of passages stored without current unit vectors (a store
+    made before they were stored, or by an older unit split), so answering never has to."""
+    packed = store.unit_vectors([c.chunk_id for c in chunks])
+    stale = [
+        c for c in chunks
+        if (v := unpack(packed.get(c.chunk_id, ""), UNITS_VERSION)) is None
+        or len(v) != len(chunk_units(c))
+    ]
+    if not stale:
+        return 0
+    vectors = embed_units(stale, embedder.embed)
+    store.put_unit_vectors({
+        c.chunk_id: pack(v, UNITS_VERSION) for c, v in zip(stale, vectors, strict=True) if len(v)
+    })
+    return len(stale)

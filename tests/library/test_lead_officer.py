@@ -20,7 +20,9 @@ from assistant.core import Assistant
 from assistant.library.filters import resolve
 from assistant.library.retag import TAG_FIELDS
 from assistant.text import collapse
+from ingest.units import UNITS_VERSION, chunk_units
 from ui import handlers, structure
+from vectorstore.unitvec import unpack
 
 BRIEFING = "learning-from-serious-case-reviews-briefing.pdf"
 APPENDIX_4 = ("Glasgow City", "West Lothian", "Falkirk", "Fife", "Highland", "East Ayrshire",
@@ -168,6 +170,8 @@ def old_store(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterat
         replace(c, meta={k: v for k, v in c.meta.items() if k not in TAG_FIELDS and k not in
                          ("nation", "doc_type", "inferred", "period", "period_start",
                           "period_end")}) for c in chunks])
+    # ... and before sentences were embedded: no unit vectors (an empty value unpacks to none)
+    assistant.store.put_unit_vectors({c.chunk_id: "" for c in chunks})
     yield assistant
     assistant.store.close()
 
@@ -177,8 +181,16 @@ def test_a_store_built_before_tagging_works_and_retags(old_store: Assistant) -> 
     neglect = resolve(themes=["neglect"])
     answer = old_store.ask("What do reviews say about neglect?", filters=neglect)
     assert answer.grounded and any("rla retag" in n for n in answer.notes)
+    chunks = old_store.store.all_chunks()
+    assert old_store.store.unit_vectors([c.chunk_id for c in chunks]) == {}
     report = old_store.retag()
     assert report.documents == 2 and report.tagged_themes > 0
+    assert report.units_embedded == len(chunks)  # retag gave every passage its sentences
+    packed = old_store.store.unit_vectors([c.chunk_id for c in chunks])
+    for c in chunks:
+        vectors = unpack(packed[c.chunk_id], UNITS_VERSION)
+        assert vectors is not None and len(vectors) == len(chunk_units(c))
+    assert old_store.retag().units_embedded == 0  # and only once
     catalog = old_store.catalog()
     assert catalog.tagged
     nations = {c.file: c.meta.get("nation") for c in catalog.chunks}
