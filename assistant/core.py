@@ -385,9 +385,21 @@ class Assistant:
         self.retriever.rerank_weight = params.rerank
 
     def warm_up(self) -> None:
-        """Load the model and the keyword index now rather than on the first question."""
-        self.embedder.embed_query("warm up")
+        """Load the model, the keyword index, the vector index, the catalogue and the
+        question parser's patterns now rather than on the first question."""
         self.retriever.keyword_index()
+        if self.is_empty():
+            self.embedder.embed_query("warm up")
+            return
+        # The whole route once, quoting only (no language model is called) and heard by no
+        # listener (the audit log records questions people ask): every lazy load on it.
+        from assistant.answering.route import Sources, route
+
+        catalog = self.catalog()
+        quoting = getattr(self.answerer, "extractive", self.answerer)
+        sources = Sources(catalog, self.retriever, quoting, self.embedder)
+        for _ in route(self._parse(catalog, "warm up", None, None), sources, k=1):
+            pass
 
 
 def _backend(encoder: str) -> str:

@@ -268,10 +268,18 @@ class Citation:
     # A quotes answer's: who the document says spoke the words ("(survey response)"), if it
     # says; in ``to_dict`` only when given.
     attribution: str | None = None
+    year: int | None = None  # the document's publication year, where its card has one
 
     @property
     def pages_label(self) -> str:
         return pages_label(self.page_start, self.page_end)
+
+    @property
+    def document(self) -> str:
+        """The document's title, with its year where the title does not already hold it."""
+        if self.year is None or str(self.year) in self.title:
+            return self.title
+        return f"{self.title} ({self.year})"
 
     def label(self) -> str:
         """``Title, p. 12, Section`` as shown after an answer."""
@@ -293,6 +301,7 @@ class Citation:
             "passage": self.passage,
             "also_at": list(self.also_at),
             **({"attribution": self.attribution} if self.attribution is not None else {}),
+            **({"year": self.year} if self.year is not None else {}),
         }
 
 

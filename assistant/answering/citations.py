@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.text import collapse
-from assistant.types import Answer, Chunk, Citation, pages_label
+from assistant.types import Answer, CardKey, Chunk, Citation, pages_label
 
 
 def is_verbatim(quote: str, passage: str) -> bool:
@@ -68,9 +68,15 @@ def build_citations(quotes: Sequence[Quote]) -> list[Citation]:
                 quote=collapse(q.text),
                 passage=q.chunk.text,
                 also_at=tuple(_location(c) for c in q.also_at),
+                year=_year(q.chunk),
             )
         )
     return citations
+
+
+def _year(chunk: Chunk) -> int | None:
+    year = chunk.meta.get(CardKey.YEAR)
+    return year if isinstance(year, int) and not isinstance(year, bool) else None
 
 
 def _location(chunk: Chunk) -> str:
@@ -82,8 +88,8 @@ def answer_text(citations: Sequence[Citation]) -> str:
     """Each quote followed by its marker; quotes from one document run on as one paragraph.
 
     When the quotes come from more than one document, each paragraph opens with the title of
-    its document ("From <title>:"), so figures from different reports, periods or nations are
-    never read as one statement.
+    its document and its year ("From <title> (<year>):"), so figures from different reports,
+    periods or nations are never read as one statement.
     """
     paragraphs: list[tuple[str, list[str]]] = []
     for c in citations:
@@ -92,7 +98,7 @@ def answer_text(citations: Sequence[Citation]) -> str:
             paragraphs[-1][1].append(line)
         else:
             paragraphs.append((c.file, [line]))
-    titles = {c.file: c.title for c in citations}
+    titles = {c.file: c.document for c in citations}
     labelled = len(titles) > 1
     return "\n\n".join(
         (f"From {titles[file]}:\n" if labelled else "") + " ".join(lines)

@@ -142,7 +142,10 @@ class ExtractiveAnswerer:
             same = next((x for x in chosen if x.key == c.key), None)
             if same is not None and c.evidence.chunk is not same.evidence.chunk:
                 duplicates.setdefault(same.key, []).append(c.evidence.chunk)
-        lead = max(chosen, key=lambda c: score[id(c)])
+        # The unit that leads is the decision's first (the best; for "how many", the best
+        # with a figure), or the list that took it in.
+        rank = {id(c): i for i, c in enumerate(candidates)}
+        lead = min(chosen, key=lambda c: rank[id(c)])
         rest = sorted(
             (c for c in chosen if c is not lead),
             key=lambda c: (passages.index(c.evidence.chunk.chunk_id), c.start),
