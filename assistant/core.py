@@ -119,9 +119,7 @@ class Assistant:
         )
         if not self.settings.llm and self._chat_model is None:
             return extractive
-        from assistant.answering.llm.answerer import (
-            llm_answerer,  # RLA_LLM: checked, with this fallback
-        )
+        from assistant.answering.llm.answerer import llm_answerer  # RLA_LLM: checked
 
         return llm_answerer(self.settings, extractive, self._chat_model)
 
@@ -370,36 +368,30 @@ class Assistant:
         return AssistantRetriever(assistant=self, k=k)
 
     @property
-    def params(self) -> Params:
-        """The answer step's fitted numbers in use (``assistant.answering.relevance``)."""
-        answerer = self.answerer
-        extractive = getattr(answerer, "extractive", answerer)
-        return getattr(extractive, "params", shipped_params())
+    def params(self) -> Params:  # the answer step's fitted numbers in use (relevance.Params)
+        return getattr(self._quoting, "params", shipped_params())
 
     def use_params(self, params: Params) -> None:
         """Answer with ``params`` from now on (``rla eval --folds`` fits and tries them)."""
-        answerer = self.answerer
-        extractive = getattr(answerer, "extractive", answerer)
-        if isinstance(extractive, ExtractiveAnswerer):
-            extractive.params = params
+        if isinstance(quoting := self._quoting, ExtractiveAnswerer):
+            quoting.params = params
         self.retriever.rerank_weight = params.rerank
 
+    @property
+    def _quoting(self) -> Answerer:  # the extractive answerer (an LLM answerer's fallback)
+        return getattr(self.answerer, "extractive", self.answerer)
+
     def warm_up(self) -> None:
-        """Load the model, the keyword index, the vector index, the catalogue and the
-        question parser's patterns now rather than on the first question."""
+        """Load the model and every index, catalogue and pattern now, not at the first ask."""
         self.retriever.keyword_index()
         if self.is_empty():
             self.embedder.embed_query("warm up")
             return
-        # The whole route once, quoting only (no language model is called) and heard by no
-        # listener (the audit log records questions people ask): every lazy load on it.
-        from assistant.answering.route import Sources, route
+        from assistant.answering.route import Sources, rehearse
 
         catalog = self.catalog()
-        quoting = getattr(self.answerer, "extractive", self.answerer)
-        sources = Sources(catalog, self.retriever, quoting, self.embedder)
-        for _ in route(self._parse(catalog, "warm up", None, None), sources, k=1):
-            pass
+        rehearse(self._parse(catalog, "warm up", None, None),
+                 Sources(catalog, self.retriever, self._quoting, self.embedder))
 
 
 def _backend(encoder: str) -> str:

@@ -1,8 +1,7 @@
 """Core values passed between the packages: frozen, typed, and free of any library types.
 
 Only ``Chunk`` knows Chroma's flat metadata format (``to_metadata`` / ``from_record``); the
-document card's field names are ``CardKey``'s, read through ``Chunk.doc_type`` /
-``DocumentCard.nation`` and the like.
+card's field names are ``CardKey``'s, read through ``Chunk.doc_type`` and the like.
 """
 
 from __future__ import annotations
@@ -268,7 +267,7 @@ class Citation:
     # A quotes answer's: who the document says spoke the words ("(survey response)"), if it
     # says; in ``to_dict`` only when given.
     attribution: str | None = None
-    year: int | None = None  # the document's publication year, where its card has one
+    year: int | None = None  # the document's year, where its card has one
 
     @property
     def pages_label(self) -> str:
@@ -277,9 +276,8 @@ class Citation:
     @property
     def document(self) -> str:
         """The document's title, with its year where the title does not already hold it."""
-        if self.year is None or str(self.year) in self.title:
-            return self.title
-        return f"{self.title} ({self.year})"
+        known = self.year is None or str(self.year) in self.title
+        return self.title if known else f"{self.title} ({self.year})"
 
     def label(self) -> str:
         """``Title, p. 12, Section`` as shown after an answer."""

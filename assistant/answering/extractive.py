@@ -198,14 +198,18 @@ def _inside(inner: Scored, outer: Scored) -> bool:
 
 
 def _quotes(chosen: Sequence[Scored], duplicates: dict[str, list[Chunk]]) -> list[Quote]:
-    """Quotes in answer order: a list item after its lead-in, a table row after its heading
-    row (each once), the best unit first and the rest in reading order."""
+    """Quotes in answer order, the best unit first and the rest in reading order: a list item
+    with its lead-in (and the items between them: a lead-in never stands alone), a table row
+    after its heading row (once)."""
     quotes: list[Quote] = []
     for c in chosen:
         chunk = c.evidence.chunk
         lead = c.unit.lead
+        also = tuple({o.chunk_id: o for o in duplicates.get(c.key, ())}.values())
+        if lead and c.unit.kind == "item":
+            quotes.append(Quote(chunk, lead[0], c.end, also))
+            continue
         if lead and not any(q.chunk is chunk and q.start <= lead[0] < q.end for q in quotes):
             quotes.append(Quote(chunk, *lead))
-        also = tuple({o.chunk_id: o for o in duplicates.get(c.key, ())}.values())
         quotes.append(Quote(chunk, c.start, c.end, also))
     return quotes

@@ -101,3 +101,11 @@ def route(
     searched = time.perf_counter()
     for draft in sources.answerer.stream(question, retrieval):
         yield timed(plan.finish(draft), searched)
+
+
+def rehearse(question: Question, sources: Sources) -> None:
+    """Run the route once and drop its answers: every lazy load on the way happens now (the
+    caller passes the quoting answerer, so no language model is called, and no listener
+    hears it: the audit log records only the questions people ask)."""
+    for _ in route(question, sources, k=1):
+        pass
