@@ -1,4 +1,7 @@
-"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank fusion.
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank fusion, then
+the first ``rerank_pool`` passages reranked by their best unit's similarity to the question
+(the units' vectors are stored with each passage at ingest). The answer step reads that whole
+pool; the top k are the evidence shown.
 
 The keyword index is built from the store's chunks on first use and rebuilt when the store's
 revision changes (after an ingest or a removal), under a lock so concurrent questions share
