@@ -164,9 +164,9 @@ _IDENTITY = tuple(re.compile(p) for p in (
     # "which family was it"
     rf"\b(?:which|what)\W+{_WHO}\W+(?:was|is|were|are)\W+(?:it|this|that|they|he|she)\W*$",
     # "who is child q really", "who was ed in real life", "who do you think the family are"
-    r"\bwho(?:'s|\W+(?:is|was|are|were))\W+(?:\w+\W+){1,4}?(?:really|actually|in\W+reality|irl)"
+    r"\bwho(?:'s|\W+(?:is|was|are|were))\W+(?:\w+\W+){1,6}?(?:really|actually|in\W+reality|irl)"
     r"\W*$",
-    r"\bwho(?:'s|\W+(?:is|was|are|were))\W+(?:\w+\W+){1,4}?in\W+real\W+life\b",
+    r"\bwho(?:'s|\W+(?:is|was|are|were))\W+(?:\w+\W+){1,6}?in\W+real\W+life\b",
     r"\b(?:tell\W+(?:me|us)|know|guess|find\W+out|work\W+out|reveal)\W+who\W+(?:\w+\W+){1,5}?"
     r"(?:really\W+)?(?:is|are|was|were)\W*$",
     r"\bwho\W+do\W+(?:you|u)\W+think\W+(?:\w+\W+){1,4}?(?:is|was|are|were)\W*$",
