@@ -67,26 +67,33 @@ class ExtractiveAnswerer:
         """Quoting writes no drafts: the answer, once."""
         yield self.answer(question, retrieval)
 
+    def weights(self, question: Question) -> TermWeights:
+        return TermWeights(question.terms, self.idf)
+
     def scored(self, question: Question, retrieval: Retrieval) -> list[Scored]:
         """Every unit of the retrieved passages with its signals (for the answer and the fit)."""
-        return score_units(retrieval, TermWeights(question.terms, self.idf))
+        return score_units(retrieval, self.weights(question))
 
     def decision(self, question: Question, retrieval: Retrieval) -> Decision:
         """Whether the search answers the question, and the units an answer may quote."""
         return decide(question, self.scored(question, retrieval), self.params)
 
-    def answer(self, question: Question, retrieval: Retrieval) -> Answer:
+    def answer(
+        self, question: Question, retrieval: Retrieval, decision: Decision | None = None
+    ) -> Answer:
+        """The answer; ``decision`` when the caller has taken it already (the LLM answerer)."""
         # A name no passage holds is not in the library. (An acronym may be spelled out
         # instead, "DNA" as "did not attend": the decision's name check reads it.)
         unknown = [n for n in question.names if not n.isupper() and not self._known(n)]
         if not retrieval.evidence or unknown:
             why = f"No indexed document mentions {', '.join(unknown)}." if unknown else NOT_COVERED
             return self._refusal(question.text, retrieval, why, suggest=not unknown)
-        decision = self.decision(question, retrieval)
+        decision = decision or self.decision(question, retrieval)
         if not decision.answerable:
             return self._refusal(question.text, retrieval, decision.why, suggest=True)
-        weights = TermWeights(question.terms, self.idf)
-        chosen = self.select(decision.candidates, weights, wants_list=question.wants_list)
+        chosen = self.select(
+            decision.candidates, self.weights(question), wants_list=question.wants_list
+        )
         citations = build_citations(chosen)
         return Answer(
             question=question.text,

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +111,8 @@ class Scored:
     def text(self) -> str:
         return self.evidence.chunk.text[self.unit.start : self.unit.end]
 
-    @property
-    def key(self) -> str:
+    @cached_property
+    def key(self) -> str:  # the folded text, to spot the same words in two places
         return fold(self.text)
 
     def strength(self, params: Params) -> float:

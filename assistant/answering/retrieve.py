@@ -34,13 +34,13 @@ _QUERY_CACHE = 512
 
 @dataclass(frozen=True)
 class Retrieval:
-    """What one search found, with the query vector and each passage's unit vectors (one row
-    per ``ingest.units.chunk_units`` of the passage) kept for the answerer."""
+    """What one search found, with the query vector and, for each passage read, the query's
+    similarity to each of its units (one per ``ingest.units.chunk_units``), for the answerer."""
 
     query: str
     query_vector: np.ndarray
     evidence: tuple[Evidence, ...]  # the top k, shown with the answer
-    unit_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
+    unit_sims: Mapping[str, np.ndarray] = field(default_factory=dict)
     # The passages the answer step reads: the top k and the next of the reranked pool.
     pool: tuple[Evidence, ...] = ()
 
@@ -50,10 +50,7 @@ class Retrieval:
 
     def unit_similarities(self, chunk_id: str) -> np.ndarray:
         """Cosine similarity of the query to each unit of a passage (empty when it has none)."""
-        vectors = self.unit_vectors.get(chunk_id)
-        if vectors is None or not len(vectors):
-            return np.zeros(0, dtype=np.float32)
-        return np.asarray(vectors @ self.query_vector, dtype=np.float32)
+        return self.unit_sims.get(chunk_id, np.zeros(0, dtype=np.float32))
 
 
 class HybridRetriever:
@@ -139,9 +136,13 @@ class HybridRetriever:
         # A keyword hit the store no longer holds (removed since the index was built, the
         # rebuild not yet due) is dropped: it must never be quoted.
         fused = [(cid, s) for cid, s in fused if cid in similarity]
-        units = self.unit_vectors([chunks[cid] for cid, _ in fused])
+        sims = {
+            cid: np.asarray(vectors @ qvec, dtype=np.float32) if len(vectors)
+            else np.zeros(0, dtype=np.float32)
+            for cid, vectors in self.unit_vectors([chunks[cid] for cid, _ in fused]).items()
+        }
         if self.rerank_weight > 0:
-            fused = self._rerank(fused, qvec, units)
+            fused = self._rerank(fused, sims)
         evidence = tuple(
             Evidence(
                 rank=i + 1,
@@ -153,7 +154,7 @@ class HybridRetriever:
             )
             for i, (cid, score) in enumerate(fused)
         )
-        return Retrieval(query, qvec, evidence[:k], units, evidence)
+        return Retrieval(query, qvec, evidence[:k], sims, evidence)
 
     def unit_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
         """Each passage's unit vectors: stored at ingest; embedded now only for a passage
@@ -175,18 +176,13 @@ class HybridRetriever:
         return out
 
     def _rerank(
-        self,
-        fused: list[tuple[str, float]],
-        qvec: np.ndarray,
-        units: Mapping[str, np.ndarray],
+        self, fused: list[tuple[str, float]], sims: Mapping[str, np.ndarray]
     ) -> list[tuple[str, float]]:
         """The pool in a new order, scored ``(1 - w) * fused + w * best sentence``, both scaled
         to 0..1 over the pool (w = ``rerank_weight``, fitted by ``rla eval --fit``)."""
         if len(fused) < 2:
             return fused
-        best = np.array(
-            [float((units[cid] @ qvec).max()) if len(units[cid]) else 0.0 for cid, _ in fused]
-        )
+        best = np.array([float(sims[cid].max()) if len(sims[cid]) else 0.0 for cid, _ in fused])
         score = np.array([s for _, s in fused])
         mixed = (1 - self.rerank_weight) * _unit_scale(score) + self.rerank_weight * _unit_scale(
             best

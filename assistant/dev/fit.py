@@ -30,7 +30,7 @@ import numpy as np
 from assistant.answering.answerability import decide
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.question import Question
-from assistant.answering.relevance import Params, Scored, TermWeights
+from assistant.answering.relevance import Params, Scored
 from assistant.answering.retrieve import Retrieval
 from assistant.answering.scope import plan_question
 from assistant.dev.evaluate import EvalItem, contains, first_rank
@@ -124,7 +124,7 @@ def _outcome(case: Case, params: Params, answerer: ExtractiveAnswerer) -> _Outco
         (n for n, c in enumerate(pool, 1) if contains(c.text, want) or contains(want, c.text)),
         0,
     )
-    weights = TermWeights(case.question.terms, answerer.idf)
+    weights = answerer.weights(case.question)
     quotes = answerer.select(decision.candidates, weights, wants_list=case.question.wants_list)
     cited = any(contains(q.chunk.text, want) for q in quotes)
     return _Outcome(judged, cited, 1.0 / rank if rank else 0.0)

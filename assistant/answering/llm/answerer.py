@@ -178,12 +178,12 @@ class LLMAnswerer:
         # The extractive answerer's decision comes first: scope, the checks of what the
         # question pins down and the evidence threshold. The model is asked only when it
         # answers, and is shown only the passages that passed those checks.
-        fallback = self._extractive.answer(question, retrieval)
+        decision = self._extractive.decision(question, retrieval)
+        fallback = self._extractive.answer(question, retrieval, decision)
         if not fallback.grounded:
             yield fallback  # too weak, or not about what was asked: the model is not asked
             return
-        allowed = {s.evidence.chunk.chunk_id
-                   for s in self._extractive.decision(question, retrieval).candidates}
+        allowed = {s.evidence.chunk.chunk_id for s in decision.candidates}
         retrieval = replace(retrieval, evidence=tuple(
             e for e in retrieval.evidence if e.chunk.chunk_id in allowed) or retrieval.evidence)
         passages = {e.rank: e.chunk.text for e in retrieval.evidence}
