@@ -133,7 +133,7 @@ def compare_tab(assistant: Assistant, app: "gr.Blocks") -> None:
         with gr.Row():
             themes = gr.Dropdown(label="Themes", multiselect=True, choices=[],
                                  elem_id="rla-compare-themes", scale=4)
-            by = gr.Radio(["area", "period", "document"], value="area", label="Compare across",
+            by = gr.Radio(list(BY), value="area", label="Compare across",
                           elem_id="rla-compare-by", scale=2)
             nation = gr.Dropdown(label="Nation", choices=[ANY, *NATIONS], value=ANY, scale=1)
             run = gr.Button("Compare", variant="primary", elem_id="rla-compare-run", scale=1)

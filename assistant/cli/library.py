@@ -12,6 +12,7 @@ import click
 from assistant.cli.context import CliContext, pass_cli
 from assistant.cli.options import filter_options, filters_from
 from assistant.library.catalog import Catalog
+from assistant.library.compare import BY
 from assistant.library.filters import resolve
 
 
@@ -65,7 +66,7 @@ def themes(cli: CliContext, as_json: bool, **options: Any) -> None:
 
 
 @click.command("compare")
-@click.option("--by", type=click.Choice(["area", "period", "document"]), default="area",
+@click.option("--by", type=click.Choice(list(BY)), default="area",
               show_default=True, help="What the rows are.")
 @click.option("--themes", "theme_names", metavar="A,B,...",
               help="Themes to compare (default: every theme with a passage).")
@@ -76,7 +77,7 @@ def themes(cli: CliContext, as_json: bool, **options: Any) -> None:
 @pass_cli
 def compare_command(cli: CliContext, by: str, theme_names: str | None, as_json: bool,
                     csv_file: Path | None, **options: Any) -> None:
-    """Themes across areas, periods or documents: passages, documents and the best quote
+    """Themes across areas, nations, periods or documents: passages, documents and the best quote
     (with document and page) in every cell."""
     from assistant.library.compare import compare
 

@@ -1,28 +1,38 @@
-"""How well the theme tagger agrees with hand labels: precision and recall per theme, micro-F1.
+"""How well the theme and area taggers agree with hand labels: precision and recall per theme,
+per theme group, per area kind, and micro-F1, for a development and a held-out half.
 
-The labels (``tests/data/theme_labels.jsonl``) hold each passage's text, so the evaluation does
-not depend on a store or on how files are chunked today. Each passage is embedded the way
-ingest embeds a chunk (title and section in front of the text).
+Two label files ship in ``tests/data`` (see the ``.md`` beside each for how they were made):
 
-    python -m assistant.dev.theme_eval [--labels FILE] [--themes FILE] [--phrases-only]
+- ``theme_labels.jsonl``: the passages of the five shared-corpus PDFs, themes only; even lines
+  are the dev half, odd lines the held-out half.
+- ``web_labels.jsonl``: short passages of the real web pages, themes and areas; each line says
+  its ``half``, and the halves are split by page, so no page has passages in both.
 
-Passages on even lines of the file are the *dev* half (used while writing the phrases), the
-odd lines the *held-out* half; the report gives all three figures.
+Each passage holds its text, so the evaluation depends neither on a store nor on today's
+chunking. Passages are embedded the way ingest embeds a chunk (title and section in front).
+
+    python -m assistant.dev.theme_eval [--labels FILE ...] [--themes FILE] [--phrases-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.types import Chunk
+from ingest.areas import Gazetteer, default_gazetteer
+from ingest.areatag import area_tags
 from ingest.sections import not_content
 from ingest.themes import Taxonomy, tag_passage
 
-LABELS = Path(__file__).resolve().parents[2] / "tests" / "data" / "theme_labels.jsonl"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+LABELS = DATA / "theme_labels.jsonl"
+WEB_LABELS = DATA / "web_labels.jsonl"
+HALVES = ("dev", "held-out")
 
 
 @dataclass
@@ -44,53 +54,68 @@ class Counts:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    def add(self, other: Counts) -> None:
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+
 
 @dataclass
 class Report:
     passages: int
-    per_theme: dict[str, Counts] = field(default_factory=dict)
+    per_label: dict[str, Counts] = field(default_factory=dict)
 
     @property
     def micro(self) -> Counts:
         total = Counts()
-        for c in self.per_theme.values():
-            total.tp, total.fp, total.fn = total.tp + c.tp, total.fp + c.fp, total.fn + c.fn
+        for c in self.per_label.values():
+            total.add(c)
         return total
 
-    def table(self) -> str:
-        lines = [f"{'theme':34} {'P':>5} {'R':>5} {'F1':>5} {'TP':>4} {'FP':>4} {'FN':>4}"]
-        for theme, c in sorted(self.per_theme.items()):
-            lines.append(
-                f"{theme:34} {c.precision:5.2f} {c.recall:5.2f} {c.f1:5.2f} "
-                f"{c.tp:4d} {c.fp:4d} {c.fn:4d}"
-            )
-        m = self.micro
-        lines.append(
-            f"{'micro (' + str(self.passages) + ' passages)':34} {m.precision:5.2f} "
-            f"{m.recall:5.2f} {m.f1:5.2f} {m.tp:4d} {m.fp:4d} {m.fn:4d}"
-        )
+    def grouped(self, group_of: Mapping[str, str]) -> dict[str, Counts]:
+        """Counts summed per group (a theme's group, an area's kind)."""
+        out: dict[str, Counts] = {}
+        for label, c in self.per_label.items():
+            out.setdefault(group_of.get(label, "other"), Counts()).add(c)
+        return out
+
+    def table(self, name: str = "theme", group_of: Mapping[str, str] | None = None) -> str:
+        lines = [f"{name:40} {'P':>5} {'R':>5} {'F1':>5} {'TP':>4} {'FP':>4} {'FN':>4}"]
+        rows = sorted(self.per_label.items())
+        if group_of is not None:
+            rows += [(f"[{g}]", c) for g, c in sorted(self.grouped(group_of).items())]
+        rows.append((f"micro ({self.passages} passages)", self.micro))
+        for label, c in rows:
+            lines.append(f"{label[:40]:40} {c.precision:5.2f} {c.recall:5.2f} {c.f1:5.2f} "
+                         f"{c.tp:4d} {c.fp:4d} {c.fn:4d}")
         return "\n".join(lines)
 
 
 def load_labels(path: Path = LABELS) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    for i, row in enumerate(rows):
+        row.setdefault("half", HALVES[i % 2])
+    return rows
 
 
 def score(
-    gold: Iterable[Sequence[str]], predicted: Iterable[Sequence[str]], themes: Sequence[str]
+    gold: Iterable[Sequence[str]], predicted: Iterable[Sequence[str]], labels: Sequence[str] = ()
 ) -> Report:
-    report = Report(0, {t: Counts() for t in themes})
+    report = Report(0, {t: Counts() for t in labels})
     for want, got in zip(gold, predicted, strict=True):
         report.passages += 1
-        for theme in set(want) | set(got):
-            c = report.per_theme.setdefault(theme, Counts())
-            if theme in want and theme in got:
+        for label in set(want) | set(got):
+            c = report.per_label.setdefault(label, Counts())
+            if label in want and label in got:
                 c.tp += 1
-            elif theme in got:
+            elif label in got:
                 c.fp += 1
             else:
                 c.fn += 1
     return report
+
+
+def _text(row: Mapping[str, Any]) -> str:
+    head = f"{row['title']}. {row['section']}." if row["section"] else f"{row['title']}."
+    return f"{head}\n{row['text']}"
 
 
 def predict(
@@ -101,32 +126,82 @@ def predict(
     if embedder is not None:
         from assistant.library.tagging import ThemeTagger
 
-        texts = [f"{r['title']}. {r['section']}.\n{r['text']}" if r["section"] else
-                 f"{r['title']}.\n{r['text']}" for r in rows]
-        sims = ThemeTagger(embedder, taxonomy).similarities(embedder.embed(texts))
+        sims = ThemeTagger(embedder, taxonomy).similarities(
+            embedder.embed([_text(r) for r in rows]))
     return [
         [] if not_content(r["section"]) else [t.theme for t in tag_passage(taxonomy, r["text"], s)]
         for r, s in zip(rows, sims, strict=True)
     ]
 
 
+def predict_areas(
+    rows: Sequence[dict[str, Any]], gazetteer: Gazetteer | None = None
+) -> list[list[str]]:
+    """The gazetteer entries each labelled passage is tagged with, as ingest tags a chunk."""
+    out = []
+    for i, r in enumerate(rows):
+        chunk = Chunk(f"label-{i}", "label", r["title"], r.get("file", ""), r["section"], 1, 1,
+                      0, r["text"])
+        out.append(sorted({t.area for t in area_tags(chunk, gazetteer)}))
+    return out
+
+
+def _halves(
+    rows: Sequence[dict[str, Any]], gold: Sequence[Sequence[str]], got: Sequence[Sequence[str]],
+    labels: Sequence[str] = (),
+) -> dict[str, Report]:
+    out = {"all": score(gold, got, labels)}
+    for half in HALVES:
+        keep = [i for i, r in enumerate(rows) if r["half"] == half]
+        out[half] = score([gold[i] for i in keep], [got[i] for i in keep], labels)
+    return out
+
+
 def evaluate(
     rows: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, embedder: Any | None = None
 ) -> dict[str, Report]:
-    """Reports for all passages, the dev half (even lines) and the held-out half (odd)."""
+    """Theme reports for all passages, the dev half and the held-out half."""
     got = predict(rows, taxonomy, embedder=embedder)
-    themes = [t.id for t in taxonomy.themes]
-    gold = [r["themes"] for r in rows]
-    return {
-        "all": score(gold, got, themes),
-        "dev": score(gold[0::2], got[0::2], themes),
-        "held-out": score(gold[1::2], got[1::2], themes),
-    }
+    return _halves(rows, [r["themes"] for r in rows], got, [t.id for t in taxonomy.themes])
+
+
+def evaluate_areas(
+    rows: Sequence[dict[str, Any]], gazetteer: Gazetteer | None = None
+) -> dict[str, Report]:
+    """Area reports (passages labelled with areas only) for all, dev and held-out."""
+    rows = [r for r in rows if "areas" in r]
+    return _halves(rows, [r["areas"] for r in rows], predict_areas(rows, gazetteer))
+
+
+def area_kinds(gazetteer: Gazetteer | None = None) -> dict[str, str]:
+    return {a.name: a.kind for a in (gazetteer or default_gazetteer()).areas}
+
+
+def print_reports(path: Path, taxonomy: Taxonomy, embedder: Any | None) -> None:
+    rows = load_labels(path)
+    groups = {t.id: t.group for t in taxonomy.themes}
+    print(f"== {path.name}: {len(rows)} passages")
+    themes = evaluate(rows, taxonomy, embedder=embedder)
+    areas = evaluate_areas(rows) if any("areas" in r for r in rows) else None
+    for half in HALVES:
+        print(f"\n-- themes, {half} half")
+        print(themes[half].table("theme", groups))
+        if areas is not None:
+            print(f"\n-- areas, {half} half")
+            print(areas[half].table("area", area_kinds()))
+    print()
+    for half in HALVES:
+        m = themes[half].micro
+        line = f"{half}: themes P {m.precision:.3f} R {m.recall:.3f} micro-F1 {m.f1:.3f}"
+        if areas is not None:
+            a = areas[half].micro
+            line += f"   areas P {a.precision:.3f} R {a.recall:.3f} micro-F1 {a.f1:.3f}"
+        print(line)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--labels", type=Path, nargs="+", default=[LABELS, WEB_LABELS])
     parser.add_argument("--themes", type=Path, default=None, help="a themes.json to try")
     parser.add_argument("--phrases-only", action="store_true", help="no embedding similarity")
     args = parser.parse_args(argv)
@@ -138,11 +213,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         from vectorstore.embedder import MiniLMEmbedder
 
         embedder = MiniLMEmbedder()
-    reports = evaluate(load_labels(args.labels), Taxonomy.load(args.themes), embedder=embedder)
-    print(reports["all"].table())
-    for name in ("dev", "held-out"):
-        m = reports[name].micro
-        print(f"{name}: P {m.precision:.3f}  R {m.recall:.3f}  micro-F1 {m.f1:.3f}")
+    taxonomy = Taxonomy.load(args.themes)
+    for path in args.labels:
+        if path.is_file():
+            print_reports(path, taxonomy, embedder)
+        else:
+            print(f"== {path}: no such label file")
 
 
 if __name__ == "__main__":

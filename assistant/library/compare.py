@@ -23,8 +23,8 @@ from ingest.sentences import sentence_spans
 from ingest.tables import Row, Table, tables_in
 from ingest.themes import tag_passage
 
-By = Literal["area", "period", "document"]
-BY: tuple[By, ...] = ("area", "period", "document")
+By = Literal["area", "nation", "period", "document"]
+BY: tuple[By, ...] = ("area", "nation", "period", "document")
 _STAGE_RANK = {"change": 0, "finding": 1, "partnership": 2}
 
 
@@ -124,8 +124,13 @@ class Matrix:
 def _rows_of(chunk: Chunk, by: By) -> list[str]:
     if by == "area":
         return meta_list(chunk, "areas")
+    if by == "nation":
+        return [chunk.nation or "nation not stated"]
     if by == "period":
-        return [str(chunk.meta.get(CardKey.PERIOD) or "period not stated")]
+        # A period row is one nation's: the same years in two nations' reviews are two rows,
+        # so no cell adds up figures from different systems.
+        period = str(chunk.meta.get(CardKey.PERIOD) or "period not stated")
+        return [f"{period} ({chunk.nation})" if chunk.nation else period]
     return [chunk.title or chunk.file]
 
 
