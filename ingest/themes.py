@@ -4,9 +4,10 @@ A passage gets a theme when one of the theme's *phrases* stands in it, or when a
 phrase stands in it and the passage is also close in meaning to the theme's label and
 definition (cosine of their embeddings at least ``context_similarity``, and the theme among the
 ``top`` themes nearest the passage), or, with no phrase at all, when it is very close in
-meaning (``similarity``, and among the ``top``). Each tag keeps the span that
-triggered it. The embeddings are computed by the caller (``assistant.library.tagging``); this module
-only needs the similarities.
+meaning (``similarity``, and among the ``top``). Where no rule gives a theme, a learned
+judgement on the passage's embedding may (``Learned``; ``assistant.library.tagging`` holds it,
+fitted on hand labels). Each tag keeps the span that triggered it. The embeddings are computed
+by the caller (``assistant.library.tagging``); this module only needs the similarities.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.text import collapse
 from ingest.data_files import data_path
@@ -171,7 +172,7 @@ def _drop(
 @dataclass(frozen=True)
 class ThemeTag:
     theme: str
-    how: str  # "phrase" | "context" | "similarity"
+    how: str  # "phrase" | "context" | "similarity" | "learned"
     spans: tuple[tuple[int, int], ...]  # offsets in the passage text
     similarity: float
 
@@ -187,10 +188,21 @@ def _best_sentence(theme: Theme, text: str) -> tuple[int, int]:
     return max(spans, key=lambda s: len(words & set(_WORD.findall(text[s[0] : s[1]].lower()))))
 
 
+class Learned(Protocol):
+    """A learned judgement on one passage (``assistant.library.tagging.ThemeProbe``): whether
+    ``theme`` applies, given what the rules saw (a context phrase, the similarity)."""
+
+    def accepts(self, theme: str, context: bool, similarity: float) -> bool: ...
+
+
 def tag_passage(
-    taxonomy: Taxonomy, text: str, similarity: Mapping[str, float] | None = None
+    taxonomy: Taxonomy,
+    text: str,
+    similarity: Mapping[str, float] | None = None,
+    learned: Learned | None = None,
 ) -> list[ThemeTag]:
-    """The themes of one passage, each with the spans that triggered it."""
+    """The themes of one passage, each with the spans that triggered it. A theme no rule
+    gives is still given when ``learned`` accepts it (tagged ``how="learned"``)."""
     similarity = similarity or {}
     ranked = sorted(similarity, key=lambda t: -similarity[t])[: taxonomy.top]
     lower = text.lower()
@@ -208,6 +220,9 @@ def tag_passage(
             tags.append(ThemeTag(theme.id, "context", tuple(weak[:5]), sim))
         elif near and sim >= taxonomy.similarity and text.strip():
             tags.append(ThemeTag(theme.id, "similarity", (_best_sentence(theme, text),), sim))
+        elif learned is not None and text.strip() and learned.accepts(theme.id, bool(weak), sim):
+            spans = tuple(weak[:5]) or (_best_sentence(theme, text),)
+            tags.append(ThemeTag(theme.id, "learned", spans, sim))
     return tags
 
 

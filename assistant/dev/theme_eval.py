@@ -12,6 +12,7 @@ Each passage holds its text, so the evaluation depends neither on a store nor on
 chunking. Passages are embedded the way ingest embeds a chunk (title and section in front).
 
     python -m assistant.dev.theme_eval [--labels FILE ...] [--themes FILE] [--phrases-only]
+                                       [--no-probe]
 """
 
 from __future__ import annotations
@@ -119,19 +120,21 @@ def _text(row: Mapping[str, Any]) -> str:
 
 
 def predict(
-    rows: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, embedder: Any | None = None
+    rows: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, embedder: Any | None = None,
+    learned: bool = True,
 ) -> list[list[str]]:
-    """The tagger's themes for each labelled passage (phrases only when no embedder)."""
-    sims: list[dict[str, float]] = [{} for _ in rows]
-    if embedder is not None:
+    """The tagger's themes for each labelled passage: phrases only when no embedder; with
+    one, similarity too, and the learned probe unless ``learned`` is False."""
+    if embedder is None:
+        found = [tag_passage(taxonomy, r["text"]) for r in rows]
+    else:
         from assistant.library.tagging import ThemeTagger
 
-        sims = ThemeTagger(embedder, taxonomy).similarities(
-            embedder.embed([_text(r) for r in rows]))
-    return [
-        [] if not_content(r["section"]) else [t.theme for t in tag_passage(taxonomy, r["text"], s)]
-        for r, s in zip(rows, sims, strict=True)
-    ]
+        vectors = embedder.embed([_text(r) for r in rows])
+        tagger = ThemeTagger(embedder, taxonomy, learned=learned)
+        found = tagger.tag_texts([r["text"] for r in rows], vectors)
+    return [[] if not_content(r["section"]) else [t.theme for t in tags]
+            for r, tags in zip(rows, found, strict=True)]
 
 
 def predict_areas(
@@ -158,10 +161,11 @@ def _halves(
 
 
 def evaluate(
-    rows: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, embedder: Any | None = None
+    rows: Sequence[dict[str, Any]], taxonomy: Taxonomy, *, embedder: Any | None = None,
+    learned: bool = True,
 ) -> dict[str, Report]:
     """Theme reports for all passages, the dev half and the held-out half."""
-    got = predict(rows, taxonomy, embedder=embedder)
+    got = predict(rows, taxonomy, embedder=embedder, learned=learned)
     return _halves(rows, [r["themes"] for r in rows], got, [t.id for t in taxonomy.themes])
 
 
@@ -177,11 +181,13 @@ def area_kinds(gazetteer: Gazetteer | None = None) -> dict[str, str]:
     return {a.name: a.kind for a in (gazetteer or default_gazetteer()).areas}
 
 
-def print_reports(path: Path, taxonomy: Taxonomy, embedder: Any | None) -> None:
+def print_reports(
+    path: Path, taxonomy: Taxonomy, embedder: Any | None, learned: bool = True
+) -> None:
     rows = load_labels(path)
     groups = {t.id: t.group for t in taxonomy.themes}
     print(f"== {path.name}: {len(rows)} passages")
-    themes = evaluate(rows, taxonomy, embedder=embedder)
+    themes = evaluate(rows, taxonomy, embedder=embedder, learned=learned)
     areas = evaluate_areas(rows) if any("areas" in r for r in rows) else None
     for half in HALVES:
         print(f"\n-- themes, {half} half")
@@ -204,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--labels", type=Path, nargs="+", default=[LABELS, WEB_LABELS])
     parser.add_argument("--themes", type=Path, default=None, help="a themes.json to try")
     parser.add_argument("--phrases-only", action="store_true", help="no embedding similarity")
+    parser.add_argument("--no-probe", action="store_true", help="rules only, no learned probe")
     args = parser.parse_args(argv)
     from assistant.offline import enforce_offline
 
@@ -216,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     taxonomy = Taxonomy.load(args.themes)
     for path in args.labels:
         if path.is_file():
-            print_reports(path, taxonomy, embedder)
+            print_reports(path, taxonomy, embedder, learned=not args.no_probe)
         else:
             print(f"== {path}: no such label file")
 
