@@ -17,12 +17,10 @@ META_PREFIX = "m_"  # chunk metadata fields from the document card, flattened fo
 
 
 class CardKey:
-    """The document card's field names: the keys of ``DocumentCard.meta`` and of every chunk's
-    ``meta`` (``META_PREFIX`` + key in the store, which the filters match). ``ingest.cardinfer``
-    writes them. ``metadata.csv``'s columns ``review_type`` and ``geography`` are an input
-    format, mapped onto ``DOC_TYPE`` and ``NATION``; the card keeps them as given too."""
+    """The card's field names: keys of its ``meta`` and each chunk's (``m_`` + key, stored)."""
 
     DOC_TYPE: Final = "doc_type"  # "review report", "briefing" ... (lower case)
+    REVIEW_TYPES: Final = "review_types"  # a list: ingest.reviewtypes' labels, strongest first
     NATION: Final = "nation"  # one of ingest.areas.NATIONS
     PUBLISHER: Final = "publisher"
     YEAR: Final = "year"  # publication year, an int where it is one
@@ -31,9 +29,8 @@ class CardKey:
     PERIOD_START: Final = "period_start"
     PERIOD_END: Final = "period_end"
     INFERRED: Final = "inferred"  # the fields inferred from the text, comma-separated
-    # metadata.csv's columns, kept on the card as given; a store built before cards were
-    # inferred has only these (`rla retag` maps them). ``geography`` is set to the nation when
-    # the CSV gives none: the answerer's place check still reads it.
+    # metadata.csv's columns, mapped onto DOC_TYPE (and REVIEW_TYPES) and NATION and kept as
+    # given (all an old store has; `rla retag` maps them); geography gets the nation if none.
     CSV_TYPE: Final = "review_type"
     CSV_GEOGRAPHY: Final = "geography"
 
@@ -46,14 +43,17 @@ class _CardFields:
     @property
     def doc_type(self) -> str | None:
         """The document's type ("review report", "briefing" ...)."""
-        value = self.meta.get(CardKey.DOC_TYPE)
-        return str(value) if value else None
+        return str(self.meta.get(CardKey.DOC_TYPE) or "") or None
 
     @property
     def nation(self) -> str | None:
         """The nation the document is about."""
-        value = self.meta.get(CardKey.NATION)
-        return str(value) if value else None
+        return str(self.meta.get(CardKey.NATION) or "") or None
+
+    @property
+    def review_types(self) -> list[str]:  # what the document is or is about, strongest first
+        value = self.meta.get(CardKey.REVIEW_TYPES)
+        return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def pages_label(start: int, end: int) -> str:

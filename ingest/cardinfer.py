@@ -173,6 +173,13 @@ def infer_card(
     if geography in NATIONS and k.NATION not in card:
         card[k.NATION] = geography
     put(k.NATION, _nation(text, gazetteer))
+    from ingest.reviewtypes import find_review_types, labels_for
+
+    nation = str(card.get(k.NATION) or "") or None  # decides "SCR" and the generic names
+    found = find_review_types(doc.title, text, nation)
+    listed = labels_for([csv_type], nation) if csv_type else []  # the CSV's type first
+    put(k.REVIEW_TYPES, list(dict.fromkeys([*listed, *found.labels])) or None)
+    put(k.NATION, found.nation)  # a nation only the review types say
     if k.NATION in card and k.CSV_GEOGRAPHY not in card:
         card[k.CSV_GEOGRAPHY] = card[k.NATION]  # read by the answerer's place check
     put(k.PUBLISHER, _publisher(text))
