@@ -67,6 +67,12 @@ def plan_question(
                 + ", ".join(sorted(catalog.doc_types)) + ".")
         usable = replace(chosen, doc_type=None)
         return Plan(all_of(where, usable.where()), chosen, refusal=_refusal(question, text))
+    if chosen.review_types and not set(chosen.review_types) & set(catalog.review_types):
+        asked_for = " or ".join(repr(r) for r in chosen.review_types)
+        text = (f"No indexed document is of review type {asked_for}; the review types are: "
+                + (", ".join(catalog.review_types) or "none") + ".")
+        usable = replace(chosen, review_types=())
+        return Plan(all_of(where, usable.where()), chosen, refusal=_refusal(question, text))
     named = [a for a in asked.areas if a not in chosen.areas]
     missing = [a for a in named if a not in catalog.covered_area_keys]
     if not chosen.nations:

@@ -82,7 +82,7 @@ def print_report(report: IngestReport) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
 @pass_cli
 def list_documents(cli: CliContext, as_json: bool) -> None:
-    """Show the documents in the store with their chunk counts."""
+    """Show the documents in the store with their chunk counts, year, review types and title."""
     cards = cli.assistant.documents()
     if as_json:
         click.echo(json.dumps([c.to_dict() for c in cards], indent=2))
@@ -91,7 +91,8 @@ def list_documents(cli: CliContext, as_json: bool) -> None:
         click.echo("The store is empty. Add documents with `rla ingest PATH`.")
     for c in cards:
         year = c.meta.get(CardKey.YEAR, "")
-        fields = (c.file, f"{c.pages} pages", f"{c.chunks} chunks", str(year), c.title)
+        kinds = "; ".join(c.review_types)
+        fields = (c.file, f"{c.pages} pages", f"{c.chunks} chunks", str(year), kinds, c.title)
         click.echo("\t".join(map(shown, fields)))
 
 

@@ -24,6 +24,10 @@ _FILTER_OPTIONS = (
                       "several. See `rla themes`."),
     click.option("--type", "doc_type", metavar="TYPE",
                  help="Only this document type (e.g. 'overview report', 'news release')."),
+    click.option("--review-type", "review_types", multiple=True, metavar="TYPE",
+                 help="Only documents that are or are about this review type (e.g. 'child "
+                      "practice review', 'CMR', 'LCSPR', 'significant case review'); repeat "
+                      "for several. 'SCR' is the --nation's, or both without one."),
     click.option("--year-from", type=int, metavar="YEAR", help="Only documents published in "
                  "or after YEAR."),
     click.option("--year-to", type=int, metavar="YEAR", help="Only documents published in or "
@@ -32,7 +36,8 @@ _FILTER_OPTIONS = (
 
 
 def filter_options(fn: F) -> F:
-    """Add --area, --nation, --theme, --type, --year-from and --year-to to a command."""
+    """Add --area, --nation, --theme, --type, --review-type, --year-from and --year-to to a
+    command."""
     for option in reversed(_FILTER_OPTIONS):
         fn = option(fn)
     return fn
@@ -43,6 +48,7 @@ def filters_from(options: dict[str, Any]) -> Filters | None:
     chosen = resolve(
         areas=options.get("areas") or (), nation=options.get("nation"),
         themes=options.get("themes") or (), doc_type=options.get("doc_type"),
+        review_types=options.get("review_types") or (),
         year_from=options.get("year_from"), year_to=options.get("year_to"),
     )
     return chosen or None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -58,11 +58,13 @@ class ThemeSummary:
     documents: int
     by_doc_type: dict[str, int]
     by_nation: dict[str, int]
+    by_review_type: dict[str, int] = field(default_factory=dict)  # passages of each type's docs
 
     def to_dict(self) -> dict[str, Any]:
         return {"theme": self.id, "label": self.label, "group": self.group,
                 "passages": self.passages, "documents": self.documents,
-                "by_doc_type": self.by_doc_type, "by_nation": self.by_nation}
+                "by_doc_type": self.by_doc_type, "by_nation": self.by_nation,
+                "by_review_type": self.by_review_type}
 
 
 class Catalog:
@@ -92,6 +94,15 @@ class Catalog:
     @cached_property
     def doc_types(self) -> frozenset[str]:
         return frozenset(c.doc_type for c in self.chunks if c.doc_type)
+
+    @cached_property
+    def review_types(self) -> dict[str, int]:
+        """Each review type with the number of documents that are or are about it, most first."""
+        docs: dict[str, set[str]] = defaultdict(set)
+        for chunk in self.chunks:
+            for label in chunk.review_types:
+                docs[label].add(chunk.doc_id)
+        return dict(sorted(((k, len(v)) for k, v in docs.items()), key=lambda kv: (-kv[1], kv[0])))
 
     @cached_property
     def guidance_titles(self) -> tuple[str, ...]:
@@ -134,15 +145,17 @@ class Catalog:
         docs: dict[str, set[str]] = defaultdict(set)
         by_type: dict[str, Counter[str]] = defaultdict(Counter)
         by_nation: dict[str, Counter[str]] = defaultdict(Counter)
+        by_review: dict[str, Counter[str]] = defaultdict(Counter)
         for chunk in self.select(filters):
             for theme in meta_list(chunk, "themes"):
                 passages[theme] += 1
                 docs[theme].add(chunk.doc_id)
                 by_type[theme][chunk.doc_type or "unknown"] += 1
                 by_nation[theme][chunk.nation or "unknown"] += 1
+                by_review[theme].update(chunk.review_types)
         return [
             ThemeSummary(t.id, t.label, t.group, passages[t.id], len(docs[t.id]),
-                         dict(by_type[t.id]), dict(by_nation[t.id]))
+                         dict(by_type[t.id]), dict(by_nation[t.id]), dict(by_review[t.id]))
             for t in self.taxonomy.themes
         ]
 

@@ -1,9 +1,10 @@
-"""Filters on passages: area, nation, theme, document type, publication years.
+"""Filters on passages: area, nation, theme, document type, review type, publication years.
 
 ``Filters`` turns into a Chroma ``where`` (over the flat ``m_`` chunk metadata), which
 ``vectorstore.where`` also applies to keyword hits, so both searches see the same passages.
 Names are resolved the way a person types them: "Glasgow", "NHS Grampian", "Fife CPC" through
-the gazetteer, "domestic abuse" or "CSE" through the theme taxonomy.
+the gazetteer, "domestic abuse" or "CSE" through the theme taxonomy, "CMR" or "child practice
+review" through the review types (``ingest/data/review_types.json``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from assistant.errors import RlaError
 from assistant.text import collapse
 from assistant.types import META_PREFIX, CardKey
 from ingest.areas import NATIONS, Area, Gazetteer, default_gazetteer
+from ingest.reviewtypes import default_review_types
 from ingest.themes import Taxonomy, default_taxonomy
 from vectorstore.where import all_of, any_of
 
@@ -30,13 +32,14 @@ class Filters:
     nations: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()  # theme ids; a passage matches any of them
     doc_type: str | None = None
+    review_types: tuple[str, ...] = ()  # review type labels; a passage matches any of them
     year_from: int | None = None
     year_to: int | None = None
     from_question: tuple[str, ...] = field(default=(), compare=False)  # names read from it
 
     def __bool__(self) -> bool:
         return bool(self.areas or self.nations or self.themes or self.doc_type
-                    or self.year_from is not None or self.year_to is not None)
+                    or self.review_types or self.year_from is not None or self.year_to is not None)
 
     def where(self) -> dict[str, Any] | None:
         """The Chroma ``where`` for these filters (None for no filter)."""
@@ -50,6 +53,9 @@ class Filters:
             parts.append(any_of([{f"{m}themes": {"$contains": t}} for t in self.themes]))
         if self.doc_type:
             parts.append({m + CardKey.DOC_TYPE: self.doc_type})
+        if self.review_types:
+            key = m + CardKey.REVIEW_TYPES
+            parts.append(any_of([{key: {"$contains": r}} for r in self.review_types]))
         if self.year_from is not None:
             parts.append({m + CardKey.YEAR: {"$gte": self.year_from}})
         if self.year_to is not None:
@@ -62,6 +68,7 @@ class Filters:
             nations=self.nations or other.nations,
             themes=self.themes or other.themes,
             doc_type=self.doc_type or other.doc_type,
+            review_types=self.review_types or other.review_types,
             year_from=self.year_from if self.year_from is not None else other.year_from,
             year_to=self.year_to if self.year_to is not None else other.year_to,
             from_question=self.from_question + other.from_question,
@@ -69,7 +76,7 @@ class Filters:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key in ("areas", "nations", "themes"):
+        for key in ("areas", "nations", "themes", "review_types"):
             if getattr(self, key):
                 out[key] = list(getattr(self, key))
         for key in ("doc_type", "year_from", "year_to"):
@@ -93,6 +100,8 @@ class Filters:
             bits.append("theme " + " or ".join(labels))
         if self.doc_type:
             bits.append(f"document type {self.doc_type}")
+        if self.review_types:
+            bits.append("review type " + " or ".join(self.review_types))
         if self.year_from is not None or self.year_to is not None:
             bits.append(f"published {self.year_from or '…'} to {self.year_to or '…'}")
         return "; ".join(bits)
@@ -118,6 +127,7 @@ def resolve(
     nation: str | None = None,
     themes: Sequence[str] = (),
     doc_type: str | None = None,
+    review_types: Sequence[str] = (),
     year_from: int | None = None,
     year_to: int | None = None,
     taxonomy: Taxonomy | None = None,
@@ -145,6 +155,13 @@ def resolve(
         if theme is None:
             raise FilterError(f"unknown theme {name!r} (see `rla themes` for the list)")
         theme_ids.append(theme.id)
+    labels: list[str] = []
+    for name in review_types:
+        found = default_review_types().named(name, nations[0] if nations else None)
+        if not found:
+            known = ", ".join(t.label for t in default_review_types().types)
+            raise FilterError(f"unknown review type {name!r} (one of: {known})")
+        labels += [t.label for t in found]
     if year_from is not None and year_to is not None and year_from > year_to:
         raise FilterError(f"--year-from {year_from} is after --year-to {year_to}")
     return Filters(
@@ -152,6 +169,7 @@ def resolve(
         nations=nations,
         themes=tuple(dict.fromkeys(theme_ids)),
         doc_type=doc_type.strip().lower() if doc_type else None,
+        review_types=tuple(dict.fromkeys(labels)),
         year_from=year_from,
         year_to=year_to,
     )
