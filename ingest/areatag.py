@@ -2,14 +2,26 @@
 
 A heading that names an area gives it to the whole block beneath it (the section path holds
 every heading above a chunk, so "Glasgow Child Protection Committee > The change in practice"
-tags Glasgow). In the text, postal addresses, contact details, copyright lines and author
-affiliations are not findings about an area and are skipped, as are contents pages and
-reference lists. Nations are not areas (the document card's ``nation`` covers them).
+tags Glasgow); the document's title does so whatever its length ("... (Birmingham Safeguarding
+Children Partnership, BSCP 2020-21-01)"). In the text, postal addresses, contact details,
+copyright lines and author affiliations are not findings about an area and are skipped, as are
+contents pages and reference lists; in a paragraph of prose only the sentence holding the
+contact detail is. Institutions named after a place are not the area either: "Kent Police",
+"Cardiff Crown Court", "Royal Derby Hospital", "Rochdale Clinical Commissioning Group",
+"University of Birmingham", "HMP Wandsworth", "Pembrokeshire Herald", "Bristol: Policy Press"
+(and "Devon" in "Devon and Cornwall Police"). Nations are not areas (the document card's
+``nation`` covers them).
 
-Each mention becomes a *place*: a council or committee becomes the council(s) it serves, a
-health board or an English or Welsh region stays itself. A bare "Fife" is the council, with
-the committee and the health board attached through the lookup (``area_keys``), as the
-reference notes ask.
+Each mention becomes a *place*: a council or local authority is itself; a committee or a joint
+partnership becomes the council(s) it serves ("Derby and Derbyshire Safeguarding Children
+Partnership" is Derby and Derbyshire); a health board, a Welsh or Northern Ireland board, an
+HSC trust or an English region stays itself. ``area_keys`` are the names a filter may use: a
+council's keys add every committee, partnership, board, health board or trust it is a member of
+and its parent (its health board, English region, Welsh board or NI trust), so a filter on
+"NHS Fife", "London" or "Gwent Safeguarding Board" also finds the passages about Fife, Hackney
+or Newport, but a filter on Newport does not find a passage that names only the Gwent board. A
+bare "Fife" is the council, with the committee and the health board attached through the
+lookup, as the reference notes ask.
 """
 
 from __future__ import annotations
@@ -22,7 +34,7 @@ from functools import cache
 
 from assistant.text import collapse
 from assistant.types import Chunk, MetaValue
-from ingest.areas import Area, Gazetteer, default_gazetteer
+from ingest.areas import Area, AreaMention, Gazetteer, default_gazetteer
 from ingest.sections import no_findings
 
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
@@ -36,14 +48,41 @@ _CONTACT = re.compile(
     r"|\bPublished by\b|^\s*+Headquarters\b|\bRegistered (?:office|charity)\b",
     re.I,
 )
-_AFFILIATION_AFTER = re.compile(r"^\s*(?:Caledonian )?(?:University|College|Business School)\b")
-_AFFILIATION_BEFORE = re.compile(r"\b(?:University|College) of (?:the )?$")
+# Institutions named after a place, read on the words just after a mention: up to four
+# capitalised words ("Royal", "Teaching", "Women's and Children's"; not a council's own words)
+# and the word that makes it an institution; or a publisher's place ("Bristol: Policy Press").
+_NOT_INSTITUTION = r"(?!(?:Council|Borough|Safeguarding|Services)\b)"
+_INSTITUTION_AFTER = re.compile(
+    r"\A(?:(?:\s{1,3}" + _NOT_INSTITUTION + r"[A-Z][\w'’.-]{0,30}){1,4}\s{1,3}(?:and|&))?"
+    r"(?:\s{1,3}" + _NOT_INSTITUTION + r"[A-Z][\w'’.-]{0,30}){0,4}?\s{1,3}(?:"
+    r"Police|Constabulary|Fire|Hospitals?|Infirmary|NHS|Foundation|Healthcare|CCG|ICB|ICS"
+    r"|Clinical\s{1,3}Commissioning|Integrated\s{1,3}Care|Universit(?:y|ies)|College"
+    r"|(?:Business|Medical)\s{1,3}School|Courts?|Prison|Young\s{1,3}Offender"
+    r"|FC|AFC|United|Wanderers|Rovers|Athletic|Albion|Forest|Rangers|Celtic|Airport|Cathedral"
+    r"|Herald|Telegraph|Gazette|Echo|Argus|Chronicle|Advertiser|Courier|Mercury"
+    r"|Road|Street|Avenue|Lane"
+    r"|City(?!\s{1,3}(?:Council|Safeguarding|Children|Local|LSCB|Partnership|Borough|District)"
+    r"\b))(?![\w'’-])"
+    r"|\A\s{1,3}(?:bull\s{1,3})?terriers?\b"
+    r"|\A\s{0,2}:\s{0,3}(?:[A-Z][\w'’.&-]{0,30}\s{1,3}){0,3}?(?:Press|Publish\w{0,6}|Books"
+    r"|HMSO|TSO|Stationery|Sage|SAGE|Routledge|Pavilion|Kingsley|Wiley|Macmillan|Palgrave"
+    r"|Blackwell|Polity)\b"
+)
+_INSTITUTION_BEFORE = re.compile(
+    r"(?:\b(?:Universit(?:y|ies)|College|Hospital|Infirmary)\s{1,3}(?:of\s{1,3}(?:the\s{1,3})?)?"
+    r"|\bHMP(?:\s{1,3}YOI)?\s{1,3}|\bHM\s{1,3}Prison\s{1,3})\Z"
+)
+_JOINED = re.compile(r"\A(?:\s{0,2},\s{1,3}|\s{1,3}(?:and|&)\s{1,3})\Z")
+_SENTENCE_END = re.compile(r"[.!?][\"'’”)]*+(?=\s)")
+_PROSE_WORDS = 30  # a longer line is a paragraph, not an address line
 _COMMITTEE_WORDS = re.compile(
     r"\b(?:child protection committee|public protection committee|public protection partnership|"
     r"public protection|protecting people|child protection|cpc|ppc|ohcpc)\b",
     re.I,
 )
 _MAX_HEADING_WORDS = 12
+_LOCAL = ("council", "la")  # a place of its own
+_JOINT = ("cpc", "safeguarding_partnership")  # counted under the councils it serves
 
 
 @dataclass(frozen=True)
@@ -57,29 +96,35 @@ class Places:
 
     @classmethod
     def build(cls, gazetteer: Gazetteer) -> Places:
-        councils = [a for a in gazetteer.areas if a.kind == "council"]
+        by_name = {a.name: a for a in gazetteer.areas}
+        councils = [a for a in gazetteer.areas if a.kind in _LOCAL]
         forms = {f.lower(): c.name for c in councils for f in (c.name, *c.aliases)}
         place: dict[str, tuple[str, ...]] = {}
-        cpcs_of: dict[str, list[str]] = {}
+        containers: dict[str, list[str]] = {}  # council -> what it is a member of
         for area in gazetteer.areas:
             if area.is_nation:
                 continue
-            if area.kind == "cpc":
-                served = _served(area, forms)
-                place[area.name] = served or (area.name,)
-                for council in served:
-                    cpcs_of.setdefault(council, []).append(area.name)
-            else:
-                place[area.name] = (area.name,)
+            members = tuple(m for m in area.members if m in by_name)
+            if area.kind == "cpc" and not members:
+                members = _served(area, forms)  # a committee added without its members
+            for council in members:
+                containers.setdefault(council, []).append(area.name)
+            place[area.name] = (members or (area.name,)) if area.kind in _JOINT else (area.name,)
+
+        def parent(area: Area) -> list[str]:
+            p = area.parent
+            return [p] if p and p in by_name and not by_name[p].is_nation else []
+
         keys: dict[str, tuple[str, ...]] = {}
-        by_name = {a.name: a for a in gazetteer.areas}
         for name, places in place.items():
             area = by_name[name]
             names = [name, *places]
             for p in places:
-                names.extend(cpcs_of.get(p, ()))
-            if area.kind in ("council", "cpc") and area.parent:
-                names.append(area.parent)
+                names.extend(containers.get(p, ()))
+                if by_name[p].kind in _LOCAL:
+                    names.extend(parent(by_name[p]))
+            if area.kind in _LOCAL + _JOINT:
+                names.extend(parent(area))
             keys[name] = tuple(dict.fromkeys(names))
         kind = {p: by_name[p].kind for ps in place.values() for p in ps if p in by_name}
         return cls(place, keys, kind)
@@ -115,13 +160,16 @@ class AreaTag:
 
 def _excluded_lines(text: str) -> list[tuple[int, int]]:
     """Spans of lines that are contact, address or copyright lines. A short line next to one
-    is part of the same address block ("11 Riverside Drive" / "Dundee" / "DD1 4NY")."""
+    is part of the same address block ("11 Riverside Drive" / "Dundee" / "DD1 4NY"). In a
+    paragraph of prose (a line of more than ``_PROSE_WORDS`` words) only the sentences that
+    hold a contact detail are skipped ("The full guidance can be found here: https://...")."""
     lines: list[tuple[int, int, str]] = []
     offset = 0
     for line in text.split("\n"):
         lines.append((offset, offset + len(line), line))
         offset += len(line) + 1
-    bad = [_contact(line) for _, _, line in lines]
+    prose = [len(line.split()) > _PROSE_WORDS for _, _, line in lines]
+    bad = [not long and _contact(line) for (_, _, line), long in zip(lines, prose, strict=True)]
     changed = True
     while changed:
         changed = False
@@ -129,18 +177,41 @@ def _excluded_lines(text: str) -> list[tuple[int, int]]:
             near = bad[max(0, i - 1)] or bad[min(len(lines) - 1, i + 1)]
             if not bad[i] and near and len(line.split()) <= 4:
                 bad[i] = changed = True
-    return [(a, b) for (a, b, _), flag in zip(lines, bad, strict=True) if flag]
+    spans = [(a, b) for (a, b, _), flag in zip(lines, bad, strict=True) if flag]
+    for (a, _, line), long in zip(lines, prose, strict=True):
+        if long:
+            spans.extend((a + s, a + e) for s, e in _sentences(line) if _contact(line[s:e]))
+    return sorted(spans)
+
+
+def _sentences(line: str) -> list[tuple[int, int]]:
+    ends = [m.end() for m in _SENTENCE_END.finditer(line)]
+    starts = [0, *ends]
+    return [(s, e) for s, e in zip(starts, [*ends, len(line)], strict=True) if e > s]
 
 
 def _contact(line: str) -> bool:
     return bool(_POSTCODE.search(line) or _CONTACT.search(line))
 
 
-def _is_affiliation(text: str, start: int, end: int) -> bool:
+def _is_institution(text: str, start: int, end: int) -> bool:
+    """Whether the mention at ``text[start:end]`` names an institution ("Kent Police",
+    "University of Birmingham"), not the area."""
     return bool(
-        _AFFILIATION_AFTER.match(text[end : end + 30])
-        or _AFFILIATION_BEFORE.search(text[max(0, start - 30) : start])
+        _INSTITUTION_AFTER.match(text[end : end + 160])
+        or _INSTITUTION_BEFORE.search(text[max(0, start - 40) : start])
     )
+
+
+def _areas_in(text: str, gazetteer: Gazetteer) -> list[AreaMention]:
+    """The mentions of ``text`` that are areas: not nations, not institutions, nor a place
+    joined to one ("Devon" in "Devon and Cornwall Police")."""
+    found = gazetteer.find(text)
+    blocked = [_is_institution(text, m.start, m.end) for m in found]
+    for i in range(len(found) - 2, -1, -1):
+        if blocked[i + 1] and _JOINED.match(text[found[i].end : found[i + 1].start]):
+            blocked[i] = True
+    return [m for m, b in zip(found, blocked, strict=True) if not b and not m.area.is_nation]
 
 
 def area_tags(chunk: Chunk, gazetteer: Gazetteer | None = None) -> list[AreaTag]:
@@ -154,17 +225,13 @@ def area_tags(chunk: Chunk, gazetteer: Gazetteer | None = None) -> list[AreaTag]
         return []  # an address or contact block, whatever heading it stands under
     tags: list[AreaTag] = []
     for heading in path:
-        if _contact(heading) or len(heading.split()) > _MAX_HEADING_WORDS:
+        too_long = len(heading.split()) > _MAX_HEADING_WORDS and heading != chunk.title.strip()
+        if _contact(heading) or too_long:
             continue
-        for m in gazetteer.find(heading):
-            if not m.area.is_nation and not _is_affiliation(heading, m.start, m.end):
-                tags.append(AreaTag(m.area.name, m.text, "heading"))
-    for m in gazetteer.find(chunk.text):
-        if m.area.is_nation or any(a <= m.start < b for a, b in skip):
-            continue
-        if _is_affiliation(chunk.text, m.start, m.end):
-            continue
-        tags.append(AreaTag(m.area.name, m.text, "text", m.start, m.end))
+        tags.extend(AreaTag(m.area.name, m.text, "heading") for m in _areas_in(heading, gazetteer))
+    for m in _areas_in(chunk.text, gazetteer):
+        if not any(a <= m.start < b for a, b in skip):
+            tags.append(AreaTag(m.area.name, m.text, "text", m.start, m.end))
     return tags
 
 
