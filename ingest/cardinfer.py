@@ -84,13 +84,9 @@ def _nation(text: str, gazetteer: Gazetteer) -> str | None:
     for nation, words in _NATION_WORDS.items():
         for word in words:
             score[nation] += len(re.findall(rf"\b{re.escape(word)}\b", lowered))
-    by_name = {a.name: a for a in gazetteer.areas}
-    for mention in gazetteer.find(text):
-        area = mention.area
-        while area.parent and area.parent in by_name and area.name not in NATIONS:
-            area = by_name[area.parent]
-        if area.name in NATIONS:
-            score[area.name] += 1
+    for mention in gazetteer.find(text):  # "Bridgend", "Hackney Council": evidence too
+        if mention.area.nation in NATIONS:
+            score[mention.area.nation] += 1
     if not score:
         return None
     ranked = [*score.most_common(2), ("", 0)]
