@@ -113,10 +113,10 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
 
     def ask_example(
         turns: list[Turn], areas: Any, nation: Any, themes: Any, doc_type: Any, year_from: Any,
-        year_to: Any, evt: gr.SelectData,
+        year_to: Any, review_types: Any, evt: gr.SelectData,
     ) -> Iterator[tuple[Any, ...]]:
         yield from chat_turn(str(evt.value.get("text", "")), turns, areas, nation, themes,
-                             doc_type, year_from, year_to)
+                             doc_type, year_from, year_to, review_types)
 
     def clear() -> tuple[Any, ...]:
         return [], EMPTY_PANEL, [], ""

@@ -42,6 +42,11 @@ def type_choices(assistant: Assistant) -> list[str]:
     return [ANY, *sorted(assistant.catalog().doc_types)]
 
 
+def review_type_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """(label with document count, label), most documents first."""
+    return [(f"{label} ({n})", label) for label, n in assistant.catalog().review_types.items()]
+
+
 def filters_from_ui(
     areas: Sequence[str] | None = None,
     nation: str | None = None,
@@ -49,6 +54,7 @@ def filters_from_ui(
     doc_type: str | None = None,
     year_from: float | None = None,
     year_to: float | None = None,
+    review_types: Sequence[str] | None = None,
 ) -> Filters | None:
     """The chat window's filter controls as ``Filters`` (None when nothing is chosen)."""
     chosen = Assistant.resolve_filters(
@@ -58,6 +64,7 @@ def filters_from_ui(
         doc_type=None if doc_type in (None, "", ANY) else doc_type,
         year_from=int(year_from) if year_from else None,
         year_to=int(year_to) if year_to else None,
+        review_types=list(review_types or ()),
     )
     return chosen or None
 
@@ -94,7 +101,7 @@ def show_cell(assistant: Assistant, matrix: dict[str, Any], row: str, theme: str
 
 
 def filter_controls(assistant: Assistant, app: "gr.Blocks") -> list[Any]:
-    """An accordion of filters under the chat; its six components, in ``filters_from_ui``
+    """An accordion of filters under the chat; its seven components, in ``filters_from_ui``
     order, are extra inputs of the chat's events."""
     import gradio as gr
 
@@ -109,17 +116,20 @@ def filter_controls(assistant: Assistant, app: "gr.Blocks") -> list[Any]:
         with gr.Row():
             doc_type = gr.Dropdown(label="Document type", choices=[ANY], value=ANY,
                                    elem_id="rla-filter-type")
+            review_types = gr.Dropdown(label="Review type", multiselect=True, choices=[],
+                                       elem_id="rla-filter-review-type")
             year_from = gr.Number(label="Published from", precision=0, value=None)
             year_to = gr.Number(label="Published to", precision=0, value=None)
 
     def refresh() -> tuple[Any, ...]:
         return (gr.Dropdown(choices=area_choices(assistant)),
                 gr.Dropdown(choices=theme_choices(assistant)),
-                gr.Dropdown(choices=type_choices(assistant)))
+                gr.Dropdown(choices=type_choices(assistant)),
+                gr.Dropdown(choices=review_type_choices(assistant)))
 
-    app.load(refresh, None, [areas, themes, doc_type], api_name="filters_refresh",
+    app.load(refresh, None, [areas, themes, doc_type, review_types], api_name="filters_refresh",
              api_visibility="private")
-    return [areas, nation, themes, doc_type, year_from, year_to]
+    return [areas, nation, themes, doc_type, year_from, year_to, review_types]
 
 
 def compare_tab(assistant: Assistant, app: "gr.Blocks") -> None:
