@@ -1,229 +1,332 @@
 """`rla examples`: practice examples, i.e. passages that describe a change made in response to
-review learning (a new pathway, tool, procedure, training, supervision model, audit, ...).
+review learning (a new pathway, tool, procedure, training, supervision model, audit, ...), the
+learning a review asks practitioners to apply, or the good practice it found.
 
-Where a report structures its examples, as the 2018-2021 triennial review's Appendix 4 does
-(an area heading, then "The change in practice", "The findings and recommendations which
-influenced change" and "How partners worked together to achieve change"), that structure is
-kept: what changed, why and how, each a verbatim quote. Elsewhere a sentence that names a
-change (developed, introduced, piloted, ...) to a thing practice uses (pathway, tool, training,
-...) beside words that tie it to review learning (SCR, findings, recommendations, ...) is an
-example of what changed; inside a quotation, the whole quotation is, with its attribution.
+Three shapes are read, none of them particular to one report:
+
+- **Headed parts.** Under a heading that says what it holds, as local learning briefs and
+  seven-minute briefings set them out ("What has changed", "Actions taken", "Impact", "What we
+  learned", "Key learning", "What should practitioners do", "What good practice did we
+  find?"), whether the heading is a section of the document or a line of its own in the text.
+  Where a report gives what changed, why and how under their own sub-headings, as the
+  2018-2021 triennial review's Appendix 4 does ("The change in practice", "The findings and
+  recommendations which influenced change", "How partners worked together to achieve
+  change"), the example keeps them: what changed, why and how, each a verbatim quote.
+- **A change in running text:** a sentence that names a change (developed, introduced,
+  piloted, ...) to a thing practice uses (pathway, tool, training, ...) beside words that tie
+  it to review learning (SCR, findings, recommendations, "as a result of", ...), quoted from
+  that tie on when it stands just before; inside a quotation, the whole quotation is, with
+  its attribution.
+- **Learning to apply in running text:** "practitioners should ...", "professionals need to
+  ...", "remind practitioners ...", tied to review learning in the same way.
+
+A passage that only describes a document ("This briefing summarises ...") or lists titles
+(a heading over a list of briefings) is not an example: the words under a heading must make
+sentences.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.library.filters import Filters
-from assistant.trainer.passages import Block, Cited, DocText, documents
+from assistant.trainer.example import (
+    CHANGE,
+    GOOD_PRACTICE,
+    LEARNING,
+    Example,
+    item_start,
+    meta_list,
+    render_text,
+    run_end,
+    run_of,
+)
+from assistant.trainer.headed import (  # its patterns here are tried by the linear-time guard
+    HEADINGS,
+    Part,
+    parts_in,
+    sentence_runs,
+    stage,
+)
+from assistant.trainer.passages import Cited, DocText, documents
 from assistant.trainer.speech import Speech, speech_in
-from ingest.areatag import stage_of
-from ingest.sections import not_content
+from ingest.sections import no_findings, not_content
 from ingest.themes import Taxonomy, tag_passage
 from vectorstore.where import where_matches
 
 if TYPE_CHECKING:
     from assistant.library.catalog import Catalog
 
-CHANGE = re.compile(
+__all__ = ["HEADINGS", "Example", "all_examples", "examples_in", "find_examples",
+           "names_change", "render_text", "stage"]
+
+CHANGE_VERB = re.compile(
     r"\b(?:develop(?:ed|ing)|introduc(?:ed|ing)|establish(?:ed|ing)|implement(?:ed|ing)|"
     r"launch(?:ed|ing)|creat(?:ed|ing)|devised|pilot(?:ed|ing)?|relaunch(?:ed)?|rolled out|"
     r"put in place|in place|set up|adopt(?:ed|ing)?|agreed|commissioned|revised|updated|"
     r"redesigned|realign\w*|embedded|initiated|organi[sz]ed|formed|refreshed|built in|"
-    r"brought in|made available|led to|increased focus|made a commitment)\b", re.I)
-_ART = (r"(?:pathways?|tools?|toolkits?|procedures?|protocols?|guidance|training|courses?|"
-        r"sessions?|supervision|models?|audits?|briefings?|resource packs?|polic(?:y|ies)|"
-        r"frameworks?|forums?|sub-?groups?|groups?|teams?|strateg(?:y|ies)|programmes?|"
-        r"checklists?|chronolog\w+|assessments?|instructions?|plans?|planning|events?|"
-        r"summits?|networks?|approach(?:es)?|champions?|datasets?|hubs?)")
+    r"brought in|made available|led to|increased focus|made a commitment|convened|"
+    r"strengthened|extended|expanded|replaced)\b", re.I)
+_ART = (r"(?:pathways?|tools?|toolkits?|procedures?|protocols?|guidance|guides?|training|"
+        r"courses?|sessions?|supervision|models?|audits?|briefings?|resource packs?|"
+        r"resources?|polic(?:y|ies)|frameworks?|forums?|sub-?groups?|groups?|teams?|"
+        r"strateg(?:y|ies)|programmes?|checklists?|chronolog\w+|assessments?|instructions?|"
+        r"plans?|planning|events?|summits?|networks?|approach(?:es)?|champions?|datasets?|"
+        r"hubs?|campaigns?|animations?|videos?|leaflets?|templates?|webinars?)")
 _DONE = (r"(?:developed|introduced|established|implemented|launched|created|devised|piloted|"
          r"relaunched|rolled out|put in place|set up|adopted|agreed|commissioned|revised|"
          r"updated|redesigned|embedded|initiated|organi[sz]ed|formed|refreshed|built in|"
-         r"brought in|made available|provided|delivered|used|held|tested)")
+         r"brought in|made available|provided|delivered|used|held|tested|extended|expanded|"
+         r"strengthened|replaced)")
 _ACTIVE = (r"(?:developed|introduced|established|implemented|launched|created|devised|"
-           r"piloted|to pilot|set up|adopted|agreed|commissioned|revised|updated|redesigned|"
-           r"initiated|organi[sz]ed|formed|refreshed|made a commitment to)")
+           r"piloted|piloting|to pilot|set up|adopted|agreed|commissioned|revised|updated|"
+           r"redesigned|initiated|organi[sz]ed|formed|refreshed|convened|made a commitment "
+           r"to)")
 NAMES_CHANGE = re.compile(
-    rf"\b{_ART}\b(?:[\s,]+[\w-]+){{0,4}}?[\s,]+(?:was|were|has been|have been|had been)"
+    rf"\b{_ART}\b(?:[\s,]+[\w'’-]+){{0,6}}?[\s,]+(?:was|were|has been|have been|had been)"
     rf"\s+(?:now\s+)?(?:\w+ly\s+)?{_DONE}\b"
     rf"|\b{_ACTIVE}\s+(?:(?:a|an|the|their|its|our|new|\[a\]|\[a new)\s+)?"
-    rf"(?:[\w/-]+\s+){{0,4}}?{_ART}\b"
+    rf"(?:[\w/()-]+\s+){{0,4}}?{_ART}\b"
     rf"|\b{_ART}\b.{{0,120}}?\bis in place\b|\bincreased focus on\b"
     rf"|\bled to (?:a|an|the)?\s*(?:[\w-]+\s+){{0,3}}?{_ART}\b", re.I)
 NEW_THING = re.compile(rf"\bnew\s+(?:[\w-]+\s+){{0,3}}?{_ART}\b", re.I)
+_REVIEWS = r"(?:reviews?|SCRs?|CSPRs?|LCSPRs?|CPRs?|CMRs?|ICRs?|audits?|inspections?)"
+_LEARNT = (rf"(?:{_REVIEWS}|findings?|recommendations?|learning|lessons?|deaths?|reports?|"
+           r"analys[ie]s|cases?)")
+_CAUSE = r"(?:as a result of|in response to|arising from|following)"
 TRIGGER = re.compile(
-    r"\b(?:findings|recommendations?|learning from|lessons|as a result of|in response to|"
-    r"catalysts?|informed by|following (?:from|two|an?|the)\b|(?:SCRs?|ICRs?|reviews?) "
-    r"(?:have|has) led)", re.I)
-NOT_DONE = re.compile(r"\b(?:should|must|would|could|needs? to|may wish|recommend\w*)\b", re.I)
+    rf"\b(?:findings|recommendations?|learning (?:from|arising|identified)|lessons|"
+    rf"catalysts?|informed by|{_CAUSE}\s+(?:[\w'’-]+\s+){{0,4}}?{_LEARNT}\b|"
+    rf"following (?:from|two)\b|{_REVIEWS}(?:\s+[\w-]+){{0,2}}?\s+(?:have|has|had)\s+"
+    rf"(?:\w+\s+)?(?:led|highlighted|identified|shown|found)|"
+    rf"{_REVIEWS} (?:found|highlighted|identified|showed))", re.I)
+# A sentence that opens with what it answers: the example is quoted from it on.
+TIE_OPENS = re.compile(
+    rf"^\W*(?:{_CAUSE}\b|the (?:[\w-]+ ){{0,2}}?{_REVIEWS} (?:found|highlighted|identified|"
+    rf"showed))", re.I)
+# A document that is learning from reviews as a whole (its title says so).
+LEARNING_DOC = re.compile(
+    r"\b(?:learning (?:from|briefing)|lessons (?:from|learn\w*)|(?:7|seven)[- ]minute "
+    r"briefings?|analys[ie]s of (?:serious |significant )?case reviews|(?:triennial|biennial) "
+    r"(?:analysis|review)|learning reviews?)\b", re.I)
+GOOD_OPENS = re.compile(
+    r"^\W*(?:a (?:good|positive|strong) example\b|an example of (?:good|effective|strong) "
+    r"practice\b|(?:examples of )?good practice (?:was|is|were) (?:seen|evident|found|noted|"
+    r"identified)\b)", re.I)
+NOT_DONE = re.compile(r"\b(?:should|must|would|could|will|needs? to|may wish|recommend(?:s|ed|"
+                      r"ing)?|(?:is|are) due to|plans? to|intends? to)\b", re.I)
+_WHO = r"(?:practitioners?|professionals?|staff|workers|managers|agencies|partners)"
+LEARN = re.compile(
+    rf"\b{_WHO}\b(?:\s+[\w'’-]+){{0,8}}?\s+(?:should|must|needs? to|are (?:reminded|"
+    rf"encouraged|asked|expected|advised) to)\b|\bremind(?:s|ed|ing)?\s+(?:all\s+)?{_WHO}\b",
+    re.I)
+NOT_LEARNING = re.compile(r"\b(?:recommend\w*|calls? for|called for|urged?)\b", re.I)
+# A sentence about the document itself or its parts, not about practice.
+ABOUT = re.compile(
+    r"\b(?:this|the following|these|our|each|the)\s+(?:[\w-]+\s+){0,3}?(?:briefings?|reports?|"
+    r"reviews?|guidance|documents?|pages?|summary|site|statement|paper)\s+(?:summari[sz]es|"
+    r"highlights|outlines|provides|sets out|aims|draws|explores|looks|presents|shares|focuses|"
+    r"is based|are based|is designed|are designed|is intended|will be|makes? \w+ "
+    r"recommendations|made \w+ recommendations|contains)\b", re.I)
+KINDS = {"change": CHANGE, "partnership": CHANGE, "learning": LEARNING,
+         "good": GOOD_PRACTICE}
 WHAT_WORDS, WHY_WORDS, HOW_WORDS = 80, 60, 60
-# Sub-headings other reports give the same three parts (besides Appendix 4's, ``stage_of``).
-_STAGES = (
-    ("change", re.compile(r"^(?:what (?:has )?changed|(?:the )?changes? (?:in|to) practice|"
-                          r"practice change|what we (?:did|changed))$", re.I)),
-    ("finding", re.compile(r"^(?:why(?: it changed| we changed)?|what the review found|"
-                           r"(?:the )?(?:findings?|learning) (?:from|of) the review)$", re.I)),
-    ("partnership", re.compile(r"^(?:how(?: it was done| we did it)?|partnership working|"
-                               r"how partners worked together)$", re.I)),
-)
+LEAST_WORDS = 6  # fewer words than this are a title or a list item, not a sentence
+PART_WORDS = 300  # a briefing's part is shorter; a longer section is a chapter
+Span = tuple[int, int]
 
 
-def stage(section: str) -> str | None:
-    """What changed, why or how, from the sub-heading a passage stands under."""
-    found = stage_of(section)
-    last = section.rsplit(" > ", 1)[-1].strip().rstrip(":?")
-    return found or next((name for name, p in _STAGES if p.search(last)), None)
+def _words(doc: DocText, span: Span) -> int:
+    return len(doc.text[span[0] : span[1]].split())
 
 
-@dataclass(frozen=True)
-class Example:
-    area: str | None  # the area as the document names it ("Glasgow Child Protection Committee")
-    themes: tuple[str, ...]
-    document: str
-    file: str
-    what_changed: Cited
-    why: Cited | None = None
-    how: Cited | None = None
-    structured: bool = False  # True: the document gives what changed, why and how itself
-    attribution: str | None = None  # who said it, when the example is a quotation
-    places: tuple[str, ...] = ()  # gazetteer places of its passages ("Glasgow City")
-    chunk_ids: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def key(self) -> str:
-        c = self.what_changed
-        digest = hashlib.sha1(c.quote.encode()).hexdigest()[:10]
-        return f"{c.chunk_ids[0]}@{c.page_start}:{digest}"
-
-    def parts(self) -> list[tuple[str, Cited]]:
-        out = [("What changed", self.what_changed)]
-        out += [(name, c) for name, c in (("Why", self.why), ("How", self.how)) if c]
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        def part(c: Cited | None) -> dict[str, Any] | None:
-            return c.to_dict() if c else None
-
-        return {"area": self.area, "themes": list(self.themes), "document": self.document,
-                "file": self.file, "what_changed": part(self.what_changed),
-                "why": part(self.why), "how": part(self.how),
-                "structured": self.structured, "attribution": self.attribution,
-                "places": list(self.places)}
+def _opens(doc: DocText, span: Span, kind: str) -> bool:
+    """Whether an example of ``kind`` may open with this sentence: a sentence (not a title),
+    not about the document; for a change, one that names it; for learning or good practice,
+    one that does not (a change under "Learning" is an example of what changed)."""
+    text = doc.text[span[0] : span[1]]
+    if _words(doc, span) < LEAST_WORDS or ABOUT.search(text):
+        return False
+    if kind == CHANGE:
+        return (names_change(text) or bool(CHANGE_VERB.search(text))) \
+            and not NOT_DONE.search(text)
+    return not _is_change(text)
 
 
-def _meta_list(doc: DocText, ids: set[str], key: str) -> list[str]:
-    out: list[str] = []
-    for chunk in doc.chunks:
-        value = chunk.meta.get(key)
-        if chunk.chunk_id in ids and isinstance(value, list):
-            out.extend(str(v) for v in value if str(v) not in out)
-    return out
-
-
-def _run(doc: DocText, blocks: list[Block], budget: int, first: int = 0) -> Cited | None:
-    """Sentences from the ``first`` qualifying one of ``blocks`` on, up to ``budget`` words."""
-    spans = [s for b in blocks for s in doc.sentences(b.start, b.end)]
-    if not spans:
+def _quote(doc: DocText, spans: list[Span], kind: str, budget: int, given: bool = False
+           ) -> Cited | None:
+    """From the first sentence an example of ``kind`` may open with (or, for a part the
+    document sets out as what changed, why and how, ``given``, the first sentence) up to
+    ``budget`` words; learning stops before a sentence that names a change."""
+    first = next((i for i, s in enumerate(spans) if _opens(doc, s, kind)), None)
+    if first is None and given and spans:
+        first = 0
+    if first is None:
         return None
-    start_i = first if first < len(spans) else 0
-    end = spans[start_i][1]
-    words = len(doc.text[spans[start_i][0] : end].split())
-    for s, e in spans[start_i + 1 :]:
-        n = len(doc.text[s:e].split())
-        if words + n > budget or "\n\n" in doc.text[end:s]:
-            break
-        end, words = e, words + n
-    return doc.cite(spans[start_i][0], end)
+    run = spans[first:]
+    if kind == LEARNING:
+        stop = next((i for i, s in enumerate(run) if _is_change(doc.text[s[0] : s[1]])),
+                    len(run))
+        run = run[:stop]
+    return run_of(doc, run, budget)
 
 
-def _first_change(doc: DocText, blocks: list[Block]) -> int:
-    spans = [s for b in blocks for s in doc.sentences(b.start, b.end)]
-    for i, (s, e) in enumerate(spans):
-        if CHANGE.search(doc.text[s:e]):
-            return i
-    return 0
+def _is_change(text: str) -> bool:
+    return names_change(text) and not NOT_DONE.search(text)
 
 
-def _structured(doc: DocText, taxonomy: Taxonomy) -> list[Example]:
-    groups: list[tuple[str, dict[str, list[Block]]]] = []
-    last: Block | None = None
-    for block in doc.blocks:
-        part = stage(block.section)
-        path = [p.strip() for p in block.section.split(" > ")]
-        if part is None or len(path) < 2:
-            last = None
+def _themes(doc: DocText, taxonomy: Taxonomy, ids: set[str], text: str, chunk_themes: bool
+            ) -> tuple[str, ...]:
+    found = [t.theme for t in tag_passage(taxonomy, text)]
+    if chunk_themes:
+        found += meta_list(doc, ids, "themes")
+    return tuple(t.id for t in taxonomy.themes if t.id in set(found))
+
+
+def _spans(doc: DocText, parts: list[Part]) -> list[Span]:
+    return [s for p in parts for run in sentence_runs(doc, p.start, p.end) for s in run]
+
+
+def _groups(parts: list[Part]) -> tuple[list[dict[str, list[Part]]], list[Part]]:
+    """Parts of one area's what, why and how together; learning and good practice alone."""
+    groups: list[tuple[str, dict[str, list[Part]]]] = []
+    singles: list[Part] = []
+    previous: Part | None = None
+    for p in parts:
+        if p.part in ("learning", "good"):
+            singles.append(p)
             continue
-        area = path[-2]
-        same = last is not None and last.section == block.section
-        if groups and (same or (groups[-1][0] == area and part not in groups[-1][1])):
-            groups[-1][1].setdefault(part, []).append(block)
+        last = groups[-1][1] if groups and groups[-1][0] == p.group else None
+        going_on = previous is not None and previous.part == p.part \
+            and previous.heading == p.heading  # one section over several chunks
+        if last is not None and (p.part not in last or going_on):
+            last.setdefault(p.part, []).append(p)
         else:
-            groups.append((area, {part: [block]}))
-        last = block
+            groups.append((p.group, {p.part: [p]}))
+        previous = p
+    return [g for _, g in groups], singles
+
+
+def _short(doc: DocText, parts: list[Part]) -> bool:
+    """A briefing's part, not a chapter: a long section is read as running text."""
+    return sum(len(doc.text[p.start : p.end].split()) for p in parts) <= PART_WORDS
+
+
+def _headed(doc: DocText, taxonomy: Taxonomy, taken: list[Span]) -> list[Example]:
+    """Examples under the document's headings (what they cover is added to ``taken``)."""
+    groups, singles = _groups(parts_in(doc))
     out: list[Example] = []
-    for area, stages in groups:
-        change = stages.get("change")
-        what = _run(doc, change, WHAT_WORDS, _first_change(doc, change)) if change else None
+    for parts in groups:
+        what_parts = parts.get("change") or parts.get("partnership") or []
+        given = len(parts) > 1 and "change" in parts  # what changed, why and how, as set out
+        if not what_parts or not (given or _short(doc, what_parts)):
+            continue
+        what = _quote(doc, _spans(doc, what_parts), CHANGE, WHAT_WORDS, given)
         if what is None:
             continue
-        why = _run(doc, stages.get("finding", []), WHY_WORDS)
-        how = _run(doc, stages.get("partnership", []), HOW_WORDS)
+        why = how = None
+        if given:
+            finding, partners = _spans(doc, parts.get("finding", [])), \
+                _spans(doc, parts.get("partnership", []))
+            why = run_of(doc, finding, WHY_WORDS) if finding else None
+            how = run_of(doc, partners, HOW_WORDS) if partners else None
+        taken.extend((p.start, p.end) for ps in parts.values() for p in ps)
         ids = {i for c in (what, why, how) if c for i in c.chunk_ids}
-        ids |= {doc.chunk_at(b.start).chunk_id for bs in stages.values() for b in bs}
+        ids |= {doc.chunk_at(p.start).chunk_id for ps in parts.values() for p in ps}
         quoted = " ".join(c.quote for c in (what, why, how) if c)
-        themes = _ordered(taxonomy, _meta_list(doc, ids, "themes")
-                          + [t.theme for t in tag_passage(taxonomy, quoted)])
-        out.append(Example(area, themes, doc.title, what.file, what, why, how, True, None,
-                           tuple(_meta_list(doc, ids, "areas")), tuple(sorted(ids))))
+        places = tuple(meta_list(doc, ids, "areas"))
+        area = what_parts[0].group if given else (places[0] if places else None)
+        out.append(Example(area, _themes(doc, taxonomy, ids, quoted, given), doc.title,
+                           what.file, what, why, how, bool(why or how), None, places,
+                           tuple(sorted(ids)), CHANGE, what_parts[0].heading))
+    for p in singles:
+        if not _short(doc, [p]):
+            continue
+        kind = KINDS[p.part]
+        for run in sentence_runs(doc, p.start, p.end):
+            cited = _quote(doc, run, kind, WHAT_WORDS)
+            if cited is None:
+                continue
+            start = doc.text.find(cited.quote.split()[0], run[0][0])
+            taken.append((start, start + len(cited.quote)))
+            ids = set(cited.chunk_ids)
+            places = tuple(meta_list(doc, ids, "areas"))
+            lead = doc.text[p.start : run[0][0]].strip().rsplit("\n", 1)[-1]
+            themes = _themes(doc, taxonomy, ids, f"{lead} {cited.quote}", False)
+            out.append(Example(places[0] if places else None, themes, doc.title, cited.file,
+                               cited, places=places, chunk_ids=tuple(sorted(ids)), kind=kind,
+                               heading=p.heading))
     return out
 
 
-def _detected(doc: DocText, taxonomy: Taxonomy, speech: list[Speech]) -> list[Example]:
+def _kind_of(sentence: str) -> str | None:
+    """What an example opening with ``sentence`` in running text would be, if anything."""
+    if ABOUT.search(sentence):
+        return None
+    if GOOD_OPENS.search(sentence):
+        return GOOD_PRACTICE
+    if _is_change(sentence):
+        return CHANGE
+    if LEARN.search(sentence) and not NOT_LEARNING.search(sentence):
+        return LEARNING
+    return None
+
+
+def _detected(doc: DocText, taxonomy: Taxonomy, speech: list[Speech], taken: list[Span]
+              ) -> list[Example]:
+    """Changes, learning to apply and good practice in running text, tied to review learning
+    (in the sentence or one of the two before it; learning also by the document's title)."""
     out: list[Example] = []
-    taken: list[tuple[int, int]] = []
+    whole = bool(LEARNING_DOC.search(doc.title))
     for block in doc.blocks:
-        if stage(block.section) or not_content(block.section):
+        if not_content(block.section) or no_findings(block.section):
             continue
         spans = doc.sentences(block.start, block.end)
-        for i, (s, e) in enumerate(spans):
-            sentence = doc.text[s:e]
-            context = doc.text[spans[max(i - 2, 0)][0] : e]
-            if not names_change(sentence) or NOT_DONE.search(sentence) \
-                    or not TRIGGER.search(context):
+        content = [s for s in spans if _words(doc, s) >= LEAST_WORDS]
+        for n, (s, e) in enumerate(content):
+            kind = _kind_of(doc.text[s:e])
+            if kind is None or any(x < e and s < y for x, y in taken):
+                continue
+            before = [b for b in content[max(n - 2, 0) : n] if "\n\n" not in doc.text[b[1] : s]
+                      and TRIGGER.search(doc.text[b[0] : b[1]])]
+            tied = TRIGGER.search(doc.text[s:e]) or before or (whole and kind == LEARNING)
+            if not tied and kind != GOOD_PRACTICE:
                 continue
             said = next((sp for sp in speech if sp.start <= s and e <= sp.end + 1), None)
             a, b = (said.start, said.end) if said else (s, e)
+            if kind == GOOD_PRACTICE and not said:  # the example the sentence announces
+                b = run_end(doc, [x for x in spans if x[0] >= s], WHAT_WORDS)
+            opener = next((t for t in before if t == content[n - 1] or
+                           TIE_OPENS.search(doc.text[t[0] : t[1]])), None)
+            if opener and not said and _words(doc, (opener[0], e)) <= WHAT_WORDS:
+                a = opener[0]  # quoted from the learning it answers on
             if any(x < b and a < y for x, y in taken):
                 continue
             taken.append((a, b))
-            what = doc.cite(a, b)
+            what = doc.cite(item_start(doc, a), b)
             ids = set(what.chunk_ids)
-            places = tuple(_meta_list(doc, ids, "areas"))
-            themes = _ordered(taxonomy, [t.theme for t in tag_passage(taxonomy, what.quote)])
-            out.append(Example(places[0] if places else None, themes, doc.title, what.file,
-                               what, attribution=said.attribution if said else None,
-                               places=places, chunk_ids=tuple(sorted(ids))))
+            places = tuple(meta_list(doc, ids, "areas"))
+            out.append(Example(places[0] if places else None,
+                               _themes(doc, taxonomy, ids, what.quote, False), doc.title,
+                               what.file, what, attribution=said.attribution if said else None,
+                               places=places, chunk_ids=tuple(sorted(ids)), kind=kind))
     return out
 
 
 def names_change(sentence: str) -> bool:
     """Whether a sentence says a thing practice uses was made, changed or put in place."""
     return bool(NAMES_CHANGE.search(sentence)
-                or (NEW_THING.search(sentence) and CHANGE.search(sentence)))
-
-
-def _ordered(taxonomy: Taxonomy, ids: list[str]) -> tuple[str, ...]:
-    return tuple(t.id for t in taxonomy.themes if t.id in set(ids))
+                or (NEW_THING.search(sentence) and CHANGE_VERB.search(sentence)))
 
 
 def examples_in(doc: DocText, taxonomy: Taxonomy) -> list[Example]:
     """Every practice example of one document, in reading order."""
-    found = _structured(doc, taxonomy) + _detected(doc, taxonomy, speech_in(doc))
+    taken: list[Span] = []
+    found = _headed(doc, taxonomy, taken)
+    found += _detected(doc, taxonomy, speech_in(doc), taken)
     start = {id(e): doc.text.find(e.what_changed.quote[:40]) for e in found}
     return sorted(found, key=lambda e: (e.what_changed.page_start, start[id(e)]))
 
@@ -262,21 +365,3 @@ def find_examples(catalog: Catalog, filters: Filters | None = None) -> list[Exam
             continue
         out.append(example)
     return out
-
-
-def render_text(examples: list[Example]) -> str:
-    """The examples as `rla examples` prints them."""
-    if not examples:
-        return "No practice example in the indexed documents matches these filters."
-    blocks = []
-    for n, ex in enumerate(examples, start=1):
-        head = f"{n}. {ex.area or 'Area not named'}"
-        if ex.themes:
-            head += f"  [{', '.join(ex.themes)}]"
-        lines = [head]
-        for name, c in ex.parts():
-            lines.append(f"   {name}: \"{c.quote}\"\n      ({c.label()}; {c.file})")
-        if ex.attribution:
-            lines.append(f"   — {ex.attribution}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
