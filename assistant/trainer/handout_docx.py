@@ -133,12 +133,18 @@ def write_docx(handout: Handout, path: Path) -> None:
         if not section.items:
             document.add_paragraph(section.empty_note)
             continue
+        source = ""
         for item in section.items:
             if isinstance(item, ExampleBlock):
                 document.add_heading(item.heading, level=2)
+                if item.source:
+                    document.add_paragraph().add_run(item.source).italic = True
                 for statement in item.statements:
                     _statement(document, notes, statement)
             else:
+                if item.source and item.source != source:
+                    document.add_paragraph().add_run(f"From {item.source}:").bold = True
+                source = item.source
                 _statement(document, notes, item)
     document.add_heading("Sources", level=1)
     sources = handout.sources()

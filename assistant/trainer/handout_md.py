@@ -1,5 +1,6 @@
 """A handout as Markdown: each quote a block quotation followed by its numbered footnote
-(``[^n]``), the footnotes (document, page, section) and the sources at the end.
+(``[^n]``), the quotes of one document under a line naming it ("**From <title> (<year>) ·
+<nation> · <areas>:**"), the footnotes (document, page, section) and the sources at the end.
 
 Every piece of text from a document or a user (quotes, titles, sections, attributions,
 headings, file names, the question) goes through ``text``: whatever renders the file shows a
@@ -55,13 +56,18 @@ def to_markdown(handout: Handout) -> str:
         if not section.items:
             out += [text(section.empty_note), ""]
             continue
+        source = ""
         for item in section.items:
             if isinstance(item, ExampleBlock):
                 out += [f"### {text(item.heading)}", ""]
+                out += [f"*{text(item.source)}*", ""] if item.source else []
                 for statement in item.statements:
                     n += 1
                     out += _quote(statement, n)
             else:
+                if item.source and item.source != source:
+                    out += [f"**From {text(item.source)}:**", ""]
+                source = item.source
                 n += 1
                 out += _quote(item, n)
     sources = handout.sources()
