@@ -18,6 +18,7 @@ from assistant.types import Chunk, Document
 from ingest.areatag import tag_areas
 from ingest.cardinfer import infer_card
 from ingest.chunking import chunk_sections
+from ingest.docarea import with_document_place
 from ingest.metadata import METADATA_FILE, MetadataIndex
 from ingest.sections import split_sections
 from ingest.sniff import check_kind
@@ -188,7 +189,8 @@ def prepare(path: Path, metadata: MetadataIndex, params: ChunkingParams) -> Prep
     if not chunks:
         raise UnreadableFileError(str(path), "no text to index after cleaning")
     check_chunks(path, len(chunks), params)  # before tagging, and long before embedding
-    chunks = with_tables(tag_areas(chunks))  # areas (headings inherited), stage, tables
+    # areas (headings inherited), the document's own place, stage, tables
+    chunks = with_tables(with_document_place(tag_areas(chunks)))
     stages["parse"] = loaded - started - stages.get("clean", 0.0)
     stages["chunk"] = time.perf_counter() - loaded
     return Prepared(doc, tuple(chunks), stages)

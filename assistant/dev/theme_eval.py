@@ -20,14 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from assistant.types import Chunk
 from ingest.areas import Gazetteer, default_gazetteer
-from ingest.areatag import area_tags
-from ingest.sections import not_content
+from ingest.areatag import area_meta, area_tags
+from ingest.docarea import document_place
+from ingest.sections import no_findings, not_content
 from ingest.themes import Taxonomy, tag_passage
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -140,12 +141,25 @@ def predict(
 def predict_areas(
     rows: Sequence[dict[str, Any]], gazetteer: Gazetteer | None = None
 ) -> list[list[str]]:
-    """The gazetteer entries each labelled passage is tagged with, as ingest tags a chunk."""
-    out = []
+    """The gazetteer entries each labelled passage is tagged with, as ingest tags a chunk:
+    what it names, and the place of its document (its page's passages, in order)."""
+    chunks = []
     for i, r in enumerate(rows):
-        chunk = Chunk(f"label-{i}", "label", r["title"], r.get("file", ""), r["section"], 1, 1,
-                      0, r["text"])
-        out.append(sorted({t.area for t in area_tags(chunk, gazetteer)}))
+        chunk = Chunk(f"label-{i}", r.get("file", "") or f"row-{i}", r["title"],
+                      r.get("file", ""), r["section"], 1, 1, i, r["text"])
+        tags = area_tags(chunk, gazetteer)
+        chunks.append((replace(chunk, meta=area_meta(tags)), {t.area for t in tags}))
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk, _ in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    own = {doc: document_place(doc_chunks, gazetteer=gazetteer)
+           for doc, doc_chunks in by_doc.items()}
+    out = []
+    for (chunk, found), r in zip(chunks, rows, strict=True):
+        place = own[chunk.doc_id]
+        if place and not no_findings(r["section"]):
+            found = found | {place}
+        out.append(sorted(found))
     return out
 
 

@@ -17,6 +17,7 @@ from assistant.library.tagging import ThemeTagger
 from assistant.types import CardKey, Chunk, Document, MetaValue, Page
 from ingest.areatag import tag_areas
 from ingest.cardinfer import infer_card
+from ingest.docarea import with_document_place
 from ingest.tables import with_tables
 from ingest.units import UNITS_VERSION, chunk_units, embed_units
 from vectorstore.chroma_store import ChromaStore
@@ -68,7 +69,7 @@ def retag(
                                 if k not in TAG_FIELDS and k not in _CARD_FIELDS}, **meta})
             for c in chunks
         ]
-        tagged = tagger.tag_chunks(with_tables(tag_areas(base)),
+        tagged = tagger.tag_chunks(with_tables(with_document_place(tag_areas(base))),
                                    store.vectors_for([c.chunk_id for c in chunks]))
         store.replace_chunk_metadata(tagged)
         store.put_card_meta(replace(card, meta=meta))
