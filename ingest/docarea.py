@@ -31,6 +31,7 @@ from ingest.areatag import Places, default_places
 from ingest.sections import no_findings
 
 LEAD_WORDS = 120
+DOC_AREA = "doc_area"  # chunk metadata: the entry the passage's document is about
 
 
 def _places(chunk: Chunk) -> set[str]:
@@ -92,7 +93,8 @@ def with_document_place(
     chunks: Sequence[Chunk], places: Places | None = None, gazetteer: Gazetteer | None = None
 ) -> list[Chunk]:
     """One document's chunks, each content chunk given the document's place (if it has one):
-    its places in ``areas``, its filter names in ``area_keys``, a "document" mention."""
+    the entry in ``doc_area``, its places in ``areas``, its filter names in ``area_keys``, and
+    a "document" mention where the passage does not name it itself."""
     places = places or default_places()
     entry = document_place(chunks, places, gazetteer)
     if entry is None:
@@ -100,10 +102,13 @@ def with_document_place(
     own = set(places.place.get(entry, (entry,)))
     out: list[Chunk] = []
     for chunk in chunks:
-        if no_findings(chunk.section) or entry in _mentions(chunk):
+        if no_findings(chunk.section):
             out.append(chunk)
             continue
-        meta: dict[str, MetaValue] = dict(chunk.meta)
+        meta: dict[str, MetaValue] = {**chunk.meta, DOC_AREA: entry}
+        if entry in _mentions(chunk):
+            out.append(replace(chunk, meta=meta))
+            continue
         meta["areas"] = sorted(_places(chunk) | own)
         keys = meta.get("area_keys")
         meta["area_keys"] = sorted(set(keys if isinstance(keys, list) else [])

@@ -234,6 +234,8 @@ class ChromaStore:
 
     def put_unit_vectors(self, packed: Mapping[str, str]) -> None:
         """Store (or replace) the packed unit vectors of existing chunks (``rla retag``)."""
+        if not packed:  # Chroma refuses an empty update (a passage with no quotable unit)
+            return
         with self._use() as (col, _):
             try:
                 rows = [{UNIT_VECTORS: v} for v in packed.values()]

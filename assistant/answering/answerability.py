@@ -31,6 +31,8 @@ from assistant.answering.relevance import Params, Scored
 from assistant.text import words
 from assistant.types import CardKey, Chunk, pages_label
 from ingest.areas import Area
+from ingest.areatag import default_places
+from ingest.docarea import DOC_AREA
 from vectorstore.keyword import tokenize
 
 NOT_COVERED = "The indexed documents do not cover this question."
@@ -155,7 +157,7 @@ class _Documents:
             known = _nation_matches(chunk, area)
             if known is not None:
                 return known
-        if _names_area(f"{chunk.title}\n{chunk.section}", area):
+        if _names_area(f"{chunk.title}\n{chunk.section}", area) or _own_place(chunk, area):
             return True
         lead = chunk.text[scored.unit.lead[0] : scored.unit.lead[1]] if scored.unit.lead else ""
         if _names_area(f"{lead}\n{scored.text}", area):
@@ -166,6 +168,14 @@ class _Documents:
 
 
 _LISTED = 3  # areas named in one unit that make it a list of areas
+
+
+def _own_place(chunk: Chunk, area: Area) -> bool:
+    """The passage's document is about ``area`` as a whole (``ingest.docarea``): the page of
+    one case names its place once and says "the council" after."""
+    own = chunk.meta.get(DOC_AREA)
+    return isinstance(own, str) and (
+        own == area.name or area.name in default_places().place.get(own, ()))
 
 
 def _areas_in(chunk: Chunk, start: int, end: int) -> set[str]:

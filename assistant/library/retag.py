@@ -26,7 +26,8 @@ from vectorstore.unitvec import pack, unpack
 
 # The chunk fields that tagging writes (everything else on a chunk is left alone).
 TAG_FIELDS = (
-    "areas", "area_keys", "area_mentions", "stage", "tables", "themes", "theme_spans", "tags",
+    "areas", "area_keys", "area_mentions", "doc_area", "stage", "tables", "themes", "theme_spans",
+    "tags",
 )
 K = CardKey
 _CARD_FIELDS = (K.DOC_TYPE, K.NATION, K.PUBLISHER, K.YEAR, K.YEAR_SOURCE, K.PERIOD,

@@ -159,6 +159,10 @@ def test_store_keeps_unit_vectors_through_add_and_retag_and_drops_them_with_the_
         c.chunk_id: {"areas": ["Kent", "Medway"], "year": 2020} for c in retagged
     }
 
+    # retag over passages that have no quotable unit puts nothing, and keeps what is stored
+    store.put_unit_vectors({})
+    assert store.unit_vectors(ids) == stored
+
     assert store.delete_document("doc-a") == 3
     assert store.unit_vectors(ids) == {c.chunk_id: stored[c.chunk_id] for c in b}
     assert store.delete_document("doc-b") == 2
