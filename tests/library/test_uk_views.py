@@ -66,3 +66,16 @@ def test_period_rows_never_mix_nations(library_assistant: Any) -> None:
     for cell in matrix.cells:
         nations = {q.chunk.nation for q in cell.evidence}
         assert len(nations) == 1, (cell.row, nations)
+
+
+def test_a_question_naming_a_place_finds_a_page_that_names_it_once(
+    library_assistant: Any,
+) -> None:
+    # The board's review report names Powys once, as the council that made the change; the
+    # passage quoted says only "The Local Authority".
+    answer = library_assistant.ask(
+        "Can young people in Powys stay with their foster carers after they turn 18?")
+    assert answer.grounded and answer.filters["areas"] == ["Powys"]
+    assert {c.file for c in answer.citations} == {
+        "cysur-4-2017-extended-child-practice-review-powys.md"}
+    assert any("foster carers beyond the age of 18" in c.quote for c in answer.citations)
