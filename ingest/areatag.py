@@ -73,6 +73,10 @@ _INSTITUTION_BEFORE = re.compile(
     r"|\bHMP(?:\s{1,3}YOI)?\s{1,3}|\bHM\s{1,3}Prison\s{1,3})\Z"
 )
 _JOINED = re.compile(r"\A(?:\s{0,2},\s{1,3}|\s{1,3}(?:and|&)\s{1,3})\Z")
+# A name that is a whole organisation's ("Nottingham City Council") is not part of the next
+# institution's name ("... and Nottingham City CCG"); a bare place is ("Devon and Cornwall").
+_ORGANISATION_END = re.compile(
+    r"(?:Council|Boards?|Partnership|Committee|Trust|Corporation|LSCB|LSCP|SCP|SCB|CPC|PPC)\Z")
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)]*+(?=\s)")
 _PROSE_WORDS = 30  # a longer line is a paragraph, not an address line
 _COMMITTEE_WORDS = re.compile(
@@ -90,7 +94,7 @@ class Places:
     """Where each gazetteer area sits: the place(s) it is counted under and the names a
     filter on it should also match."""
 
-    place: dict[str, tuple[str, ...]]  # area name -> place names (council, board or region)
+    place: dict[str, tuple[str, ...]]  # area name -> places (council/LA, board, trust, region)
     keys: dict[str, tuple[str, ...]]  # area name -> every name a filter may use for it
     kind: dict[str, str]  # place name -> kind
 
@@ -209,7 +213,8 @@ def _areas_in(text: str, gazetteer: Gazetteer) -> list[AreaMention]:
     found = gazetteer.find(text)
     blocked = [_is_institution(text, m.start, m.end) for m in found]
     for i in range(len(found) - 2, -1, -1):
-        if blocked[i + 1] and _JOINED.match(text[found[i].end : found[i + 1].start]):
+        joined = _JOINED.match(text[found[i].end : found[i + 1].start])
+        if blocked[i + 1] and joined and not _ORGANISATION_END.search(found[i].text):
             blocked[i] = True
     return [m for m, b in zip(found, blocked, strict=True) if not b and not m.area.is_nation]
 

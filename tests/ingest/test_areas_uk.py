@@ -268,6 +268,7 @@ def test_context_is_read_by_the_gazetteer_for_questions_too() -> None:
     ("The Pembrokeshire Herald reported it.", []),
     ("A Staffordshire bull terrier bit the baby.", []),
     ("Nottingham City CCG and Nottingham City Council made a film.", ["Nottingham"]),
+    ("Nottingham City Council and Nottingham City CCG made a film.", ["Nottingham"]),
     ("Hackney Council and Homerton University Hospital agreed.", ["Hackney"]),
 ])
 def test_an_institution_named_after_a_place_is_not_the_area(
