@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.library.filters import Filters
@@ -352,8 +353,7 @@ def find_examples(catalog: Catalog, filters: Filters | None = None) -> list[Exam
     if not filters:
         return list(found)
     themes = set(filters.themes)
-    rest = Filters(areas=filters.areas, nations=filters.nations, doc_type=filters.doc_type,
-                   year_from=filters.year_from, year_to=filters.year_to)
+    rest = replace(filters, themes=())  # themes are matched on each example, below
     where = rest.where()
     chunks = {c.chunk_id: c for c in catalog.chunks}
     out = []

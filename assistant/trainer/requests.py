@@ -10,6 +10,7 @@ Anything else, or a request that finds nothing, is left to the ordinary answerer
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from assistant.answering.question import Question
 from assistant.library.catalog import Catalog
@@ -36,10 +37,8 @@ def trainer_answer(question: Question, catalog: Catalog, embedder: Embedder) -> 
     if question.kind != "examples":
         return None
     chosen, asked = question.filters, question.asked
-    merged = Filters(themes=chosen.themes or question.themes,
-                     areas=chosen.areas or asked.areas, nations=chosen.nations or asked.nations,
-                     doc_type=chosen.doc_type, year_from=chosen.year_from,
-                     year_to=chosen.year_to)
+    merged = replace(chosen, themes=chosen.themes or question.themes,
+                     areas=chosen.areas or asked.areas, nations=chosen.nations or asked.nations)
     found = find_examples(catalog, merged)
     found.sort(key=lambda e: (not e.structured, not (e.why or e.how)))
     if not found:

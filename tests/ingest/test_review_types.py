@@ -256,6 +256,13 @@ def test_filtering_by_review_type_through_the_store(corpus_assistant: Assistant)
     assert SCR_SCOT in missing.text  # and what the library does have
     neglect = {t.id: t for t in catalog.themes()}["neglect"]
     assert neglect.by_review_type[SCR_SCOT] > 0
+    # practice examples keep the filter (rla examples --review-type, and in the chat)
+    every = corpus_assistant.examples()
+    only = corpus_assistant.examples(resolve(review_types=["ICR"]))
+    assert only and len(only) < len(every) and {e.file for e in only} == {TRIENNIAL}
+    asked = corpus_assistant.ask("Give me practice examples", filters=resolve(
+        review_types=[SCR_ENG]))
+    assert asked.citations and {c.file for c in asked.citations} == {BRIEFING}
 
 
 @pytest.mark.slow

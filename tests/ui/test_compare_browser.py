@@ -53,6 +53,11 @@ def test_compare_tab_heatmap_cell_and_csv(app_url: str) -> None:
             page.goto(app_url)
             expect(page.locator("#rla-question textarea")).to_be_visible(timeout=30_000)
             page.get_by_role("tab", name="Compare").click()
+            chooser = page.locator("#rla-compare-themes input")
+            expect(page.locator("#rla-compare-themes")).to_contain_text("(", timeout=30_000)
+            chooser.click()
+            chooser.fill("Neglect")
+            page.get_by_role("option", name="Neglect").first.click()
             page.locator("#rla-compare-run").click()
             cell = page.locator('#rla-heatmap g.rla-cell[data-row="Glasgow City"]'
                                 '[data-theme="neglect"]')
