@@ -22,7 +22,7 @@ from assistant.types import CardKey, Citation, DocumentCard, IngestReport
 from ui.render import FileOutcome, FileUrl, Turn, api_markdown, chat_messages, evidence_html
 
 UPLOAD_TYPES = (".pdf", ".txt", ".md", ".markdown")
-LIBRARY_HEADERS = ["Title", "Type", "Year", "Pages", "Chunks", "File"]
+LIBRARY_HEADERS = ["Title", "Type", "Year", "Pages", "Chunks", "File", "Nation", "Review types"]
 FILE_ROUTE = "gradio_api/file="  # Gradio's route for files under launch(allowed_paths=...)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 STAGING_PREFIX = ".incoming-"  # uploads wait here until they are in the store
@@ -110,13 +110,14 @@ def file_url(assistant: Assistant, turns: Sequence[Turn]) -> FileUrl:
 
 
 def library_rows(assistant: Assistant) -> list[list[str | int]]:
-    """One row per document: title, type, year, pages, chunks, file."""
+    """One row per document: title, type, year, pages, chunks, file, nation, review types."""
     return [_row(card) for card in assistant.documents()]
 
 
 def _row(card: DocumentCard) -> list[str | int]:
     return [card.title, card.doc_type or "", str(card.meta.get(CardKey.YEAR, "")),
-            card.pages, card.chunks, card.file]
+            card.pages, card.chunks, card.file, card.nation or "",
+            ", ".join(card.review_types)]
 
 
 def document_choices(assistant: Assistant) -> list[tuple[str, str]]:

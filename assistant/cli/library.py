@@ -41,8 +41,10 @@ def areas(cli: CliContext, as_json: bool, **options: Any) -> None:
     _untagged_warning(catalog)
     if not found:
         click.echo("No passage is about a particular area.")
+    name = max((len(a.name) for a in found), default=0)
+    kind = max((len(a.kind) for a in found), default=0)
     for a in found:
-        click.echo(f"{a.name:28} {a.kind:13} {a.passages:4d} passages "
+        click.echo(f"{a.name:{name}}  {a.kind:{kind}} {a.passages:4d} passages "
                    f"{a.documents:3d} document(s)  {', '.join(a.files)}")
 
 

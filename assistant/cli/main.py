@@ -30,6 +30,9 @@ class RlaGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `rla areas | head`: the reader stopped; nothing to say
+            sys.stderr.close()
+            sys.exit(0)
         except Exception as err:
             log.info("the failure in full:", exc_info=True)
             click.echo(f"Error: {user_message(err)}", err=True)

@@ -141,9 +141,10 @@ def test_library_lists_title_type_year_pages_chunks(assistant: Assistant) -> Non
     rows = handlers.library_rows(assistant)
     assert len(rows) == 5
     by_file = {row[5]: row for row in rows}
-    title, kind, year, pages, chunks, _ = by_file[TRIENNIAL]
+    title, kind, year, pages, chunks, _, nation, review_types = by_file[TRIENNIAL]
     assert title.startswith("Triennial review")
-    assert (kind, year) == ("overview report", "2021")
+    assert (kind, year, nation) == ("overview report", "2021", "Scotland")
+    assert str(review_types).startswith("significant case review")
     assert isinstance(pages, int) and pages >= 30 and isinstance(chunks, int) and chunks > 10
     assert {f for _, f in handlers.document_choices(assistant)} == set(by_file)
 
