@@ -8,8 +8,10 @@ Two label files ship in ``tests/data`` (see the ``.md`` beside each for how they
 - ``web_labels.jsonl``: short passages of the real web pages, themes and areas; each line says
   its ``half``, and the halves are split by page, so no page has passages in both.
 
-Each passage holds its text, so the evaluation depends neither on a store nor on today's
-chunking. Passages are embedded the way ingest embeds a chunk (title and section in front).
+The files hold where each passage is in the shared corpus and a hash of it, not its text
+(third-party text stays out of the project): ``assistant.dev.labels`` reads it again from
+``../shared/corpus``. Passages are embedded the way ingest embeds a chunk (title and section
+in front).
 
     python -m assistant.dev.theme_eval [--labels FILE ...] [--themes FILE] [--phrases-only]
                                        [--no-probe]
@@ -18,12 +20,12 @@ chunking. Passages are embedded the way ingest embeds a chunk (title and section
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from assistant.dev.labels import read as read_labels
 from assistant.types import Chunk
 from ingest.areas import Gazetteer, default_gazetteer
 from ingest.areatag import area_meta, area_tags
@@ -92,7 +94,9 @@ class Report:
 
 
 def load_labels(path: Path = LABELS) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    """The labels of ``path``, each with its passage's text read from the shared corpus
+    (``assistant.dev.labels``) and its ``half``."""
+    rows = read_labels(path)
     for i, row in enumerate(rows):
         row.setdefault("half", HALVES[i % 2])
     return rows

@@ -63,16 +63,24 @@ class ThemeProbe:
                    str(data.get("fitted_on", "")))
 
     def to_json(self) -> str:
-        return json.dumps({
+        """The probe as its data file: one line per theme's weights."""
+        def row(values: npt.NDArray[np.float32]) -> str:
+            return json.dumps([round(float(v), 4) for v in values])
+
+        head = {
             "_about": "Learned theme probe: one logistic regression per theme over a "
                       "passage's MiniLM embedding (weights), then a context phrase of the "
                       "theme, the similarity to its description and a bias (extra). Written "
-                      "by `python -m assistant.dev.theme_fit`; see assistant/library/tagging.py.",
+                      "by `python -m assistant.dev.theme_fit --write`; applied in "
+                      "assistant/library/tagging.py.",
             "fitted_on": self.fitted_on, "threshold": round(self.threshold, 4),
             "themes": list(self.themes),
-            "weights": [[round(float(w), 4) for w in row] for row in self.weights],
-            "extra": [[round(float(w), 4) for w in row] for row in self.extra],
-        }, indent=0) + "\n"
+        }
+        lines = [json.dumps(head, indent=1)[:-2] + ","]
+        for key, rows in (("weights", self.weights), ("extra", self.extra)):
+            body = ",\n  ".join(row(r) for r in rows)
+            lines.append(f' "{key}": [\n  {body}\n ]' + ("," if key == "weights" else ""))
+        return "\n".join(lines) + "\n}\n"
 
     def passages(self, vectors: npt.NDArray[np.float32]) -> list[_OnePassage]:
         if vectors.shape[1] != self.weights.shape[1]:

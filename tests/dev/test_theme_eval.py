@@ -6,10 +6,14 @@ taggers worse on unseen pages fails."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from assistant.dev.labels import LabelError
 from assistant.dev.theme_eval import (
     LABELS,
     WEB_LABELS,
@@ -21,8 +25,6 @@ from assistant.dev.theme_eval import (
 from ingest.areas import default_gazetteer
 from ingest.themes import default_taxonomy
 
-pytestmark = pytest.mark.slow
-
 
 def _print(capsys: pytest.CaptureFixture[str], name: str, reports: dict[str, Any]) -> None:
     with capsys.disabled():
@@ -31,6 +33,7 @@ def _print(capsys: pytest.CaptureFixture[str], name: str, reports: dict[str, Any
             print(f"\n{name} {half}: P {m.precision:.3f} R {m.recall:.3f} micro-F1 {m.f1:.3f}")
 
 
+@pytest.mark.slow
 def test_theme_tagging_meets_its_target(embedder: Any, capsys: pytest.CaptureFixture[str]) -> None:
     rows = load_labels(LABELS)
     assert len(rows) >= 60
@@ -58,6 +61,7 @@ def test_web_labels_are_well_formed() -> None:
     assert min(sum(r["half"] == h for r in rows) for h in halves) >= 75
 
 
+@pytest.mark.slow
 def test_themes_on_unseen_web_pages(embedder: Any, capsys: pytest.CaptureFixture[str]) -> None:
     rows = load_labels(WEB_LABELS)
     taxonomy = default_taxonomy()
@@ -80,3 +84,22 @@ def test_areas_on_unseen_web_pages(capsys: pytest.CaptureFixture[str]) -> None:
     _print(capsys, "web areas", reports)
     assert reports["held-out"].micro.precision >= 0.9
     assert reports["held-out"].micro.f1 >= 0.88
+
+
+def test_labels_hold_no_corpus_text_and_are_checked_against_it(tmp_path: Path) -> None:
+    """The label files point into ../shared/corpus (third-party text stays out of the
+    project); a label whose passage no longer reads the same is an error, not a new text."""
+    for path in (LABELS, WEB_LABELS):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            assert "text" not in row and row["sha1"] and ("passage" in row or "spans" in row)
+    row = json.loads(WEB_LABELS.read_text(encoding="utf-8").splitlines()[0])
+    stale = tmp_path / "stale.jsonl"
+    stale.write_text(json.dumps({**row, "sha1": "0" * 40}) + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match=re.escape(
+            f"label {row['id']} no longer matches {row['file']}")):
+        load_labels(stale)
+    missing = tmp_path / "missing.jsonl"
+    missing.write_text(json.dumps({**row, "file": "no-such-page.md"}) + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match=r"no-such-page\.md, which is missing"):
+        load_labels(missing)
