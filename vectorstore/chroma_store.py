@@ -238,8 +238,8 @@ class ChromaStore:
             return
         with self._use() as (col, _):
             try:
-                rows = [{UNIT_VECTORS: v} for v in packed.values()]
-                col.update(ids=list(packed), metadatas=cast(Any, rows))
+                col.update(ids=list(packed),
+                           metadatas=cast(Any, [{UNIT_VECTORS: v} for v in packed.values()]))
             finally:
                 self._wrote()
 
@@ -333,10 +333,8 @@ class ChromaStore:
     def similarities(
         self, query: npt.NDArray[np.float32], chunk_ids: Sequence[str]
     ) -> dict[str, float]:
-        """Cosine similarity of ``query`` to each stored chunk named (unknown ids are left out).
-
-        For chunks that keyword search found but dense search did not rank.
-        """
+        """Cosine similarity of ``query`` to each stored chunk named (unknown ids are left out):
+        for chunks that keyword search found but dense search did not rank."""
         if not chunk_ids:
             return {}
         with self._use() as (chunks, _):
