@@ -264,10 +264,10 @@ class Citation:
     quote: str
     passage: str
     also_at: tuple[str, ...] = ()  # other places the same words stand (summary and body)
-    # A quotes answer's: who the document says spoke the words ("(survey response)"), if it
-    # says; in ``to_dict`` only when given.
+    # A quotes answer's: who the document says spoke the words ("(survey response)"), if said.
     attribution: str | None = None
     year: int | None = None  # the document's year, where its card has one
+    nation: str | None = None  # the document's nation, where its card has one
 
     @property
     def pages_label(self) -> str:
@@ -298,8 +298,8 @@ class Citation:
             "quote": self.quote,
             "passage": self.passage,
             "also_at": list(self.also_at),
-            **({"attribution": self.attribution} if self.attribution is not None else {}),
-            **({"year": self.year} if self.year is not None else {}),
+            **{k: v for k, v in (("attribution", self.attribution), ("year", self.year),
+                                 ("nation", self.nation)) if v is not None},
         }
 
 

@@ -69,6 +69,7 @@ def build_citations(quotes: Sequence[Quote]) -> list[Citation]:
                 passage=q.chunk.text,
                 also_at=tuple(_location(c) for c in q.also_at),
                 year=_year(q.chunk),
+                nation=q.chunk.nation,
             )
         )
     return citations
@@ -88,7 +89,8 @@ def answer_text(citations: Sequence[Citation]) -> str:
     """Each quote followed by its marker; quotes from one document run on as one paragraph.
 
     When the quotes come from more than one document, each paragraph opens with the title of
-    its document and its year ("From <title> (<year>):"), so figures from different reports,
+    its document and its year ("From <title> (<year>):"), and its nation when they come from
+    more than one ("From <title> (<year>) · Wales:"), so figures from different reports,
     periods or nations are never read as one statement.
     """
     paragraphs: list[tuple[str, list[str]]] = []
@@ -98,10 +100,15 @@ def answer_text(citations: Sequence[Citation]) -> str:
             paragraphs[-1][1].append(line)
         else:
             paragraphs.append((c.file, [line]))
-    titles = {c.file: c.document for c in citations}
-    labelled = len(titles) > 1
+    by_file = {c.file: c for c in citations}
+    nations = len({c.nation for c in citations}) > 1
+
+    def label(c: Citation) -> str:
+        return f"From {c.document}" + (f" · {c.nation or 'nation not recorded'}" if nations
+                                       else "") + ":\n"
+
     return "\n\n".join(
-        (f"From {titles[file]}:\n" if labelled else "") + " ".join(lines)
+        (label(by_file[file]) if len(by_file) > 1 else "") + " ".join(lines)
         for file, lines in paragraphs
     )
 
