@@ -9,6 +9,7 @@ review" through the review types (``ingest/data/review_types.json``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,11 +176,21 @@ def resolve(
     )
 
 
+# A nation's adjective names it in a question ("Welsh practice reviews", "Scottish
+# inspectors"). Not "English": it is as often the language ("English as an additional
+# language") as the nation.
+_NATION_ADJECTIVES = re.compile(r"\b(Scottish|Welsh|Northern Irish)\b")
+_ADJECTIVE_NATION = {"Scottish": "Scotland", "Welsh": "Wales", "Northern Irish": "Northern Ireland"}
+
+
 def question_filters(question: str, gazetteer: Gazetteer | None = None) -> Filters:
-    """The areas and nations a question names ("in Glasgow", "in Scotland")."""
+    """The areas and nations a question names ("in Glasgow", "in Scotland", "Welsh")."""
     gazetteer = gazetteer or default_gazetteer()
     mentions = gazetteer.find(question)
     areas = tuple(dict.fromkeys(m.area.name for m in mentions if not m.area.is_nation))
-    nations = tuple(dict.fromkeys(m.area.name for m in mentions if m.area.is_nation))
-    said = tuple(dict.fromkeys(m.text for m in mentions))
+    adjectives = [m.group(1) for m in _NATION_ADJECTIVES.finditer(question)]
+    nations = tuple(dict.fromkeys(
+        [m.area.name for m in mentions if m.area.is_nation]
+        + [_ADJECTIVE_NATION[a] for a in adjectives]))
+    said = tuple(dict.fromkeys([m.text for m in mentions] + adjectives))
     return Filters(areas=areas, nations=nations, from_question=said)
