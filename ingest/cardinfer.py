@@ -78,7 +78,9 @@ _TYPE_SIGNS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def _nation(text: str, gazetteer: Gazetteer) -> str | None:
+def _nation(text: str, gazetteer: Gazetteer, title: str = "") -> str | None:
+    """The nation the words of ``text`` point to, if clearly one; an area named in the
+    ``title`` ("... (Darlington Safeguarding Partnership)") counts twice."""
     lowered = text.lower()
     score: Counter[str] = Counter()
     for nation, words in _NATION_WORDS.items():
@@ -87,6 +89,9 @@ def _nation(text: str, gazetteer: Gazetteer) -> str | None:
     for mention in gazetteer.find(text):  # "Bridgend", "Hackney Council": evidence too
         if mention.area.nation in NATIONS:
             score[mention.area.nation] += 1
+    for mention in gazetteer.find(title):
+        if mention.area.nation in NATIONS and not mention.area.is_nation:
+            score[mention.area.nation] += 2
     if not score:
         return None
     ranked = [*score.most_common(2), ("", 0)]
@@ -168,7 +173,7 @@ def infer_card(
     geography = str(given.get(k.CSV_GEOGRAPHY, "")).strip()
     if geography in NATIONS and k.NATION not in card:
         card[k.NATION] = geography
-    put(k.NATION, _nation(text, gazetteer))
+    put(k.NATION, _nation(text, gazetteer, doc.title))
     from ingest.reviewtypes import find_review_types, labels_for
 
     nation = str(card.get(k.NATION) or "") or None  # decides "SCR" and the generic names

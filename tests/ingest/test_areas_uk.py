@@ -215,6 +215,15 @@ def test_the_document_card_nation_comes_from_the_las_named() -> None:
         "Wales")
     assert nation("Hackney Council and Lambeth Council met.") == "England"
     assert nation("The Belfast Trust and the Western Trust met.") == "Northern Ireland"
+    assert nation("Hackney Council met.") is None  # one mention is not enough
+
+    def titled(title: str, text: str) -> object:
+        return infer_card(Document("x", "x.md", title, (Page(1, text),), {}), {}).get("nation")
+
+    # the area a title names counts twice: a partnership's own page of national learning
+    assert titled("Chronologies (Darlington Safeguarding Partnership)",
+                  "Chronologies help practitioners see patterns.") == "England"
+    assert titled("Chronologies", "Chronologies help practitioners see patterns.") is None
 
 
 # -- names that need context -----------------------------------------------------------------
