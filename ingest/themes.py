@@ -188,6 +188,22 @@ def _best_sentence(theme: Theme, text: str) -> tuple[int, int]:
     return max(spans, key=lambda s: len(words & set(_WORD.findall(text[s[0] : s[1]].lower()))))
 
 
+def _found(
+    phrases: tuple[str, ...], text: str, lower: str, excluded: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Where ``phrases`` stand in ``text``, less the matches an excluded phrase overlaps."""
+    return _drop(_spans(phrases, text, lower), excluded)
+
+
+def phrase_hits(theme: Theme, text: str) -> tuple[bool, bool]:
+    """Whether a phrase, and whether a context phrase, of ``theme`` stands in ``text``, read
+    as ``tag_passage`` reads them (the learned probe's fit uses them as features)."""
+    lower = text.lower()
+    excluded = _spans(theme.exclude, text, lower)
+    return (bool(_found(theme.phrases, text, lower, excluded)),
+            bool(_found(theme.context, text, lower, excluded)))
+
+
 class Learned(Protocol):
     """A learned judgement on one passage (``assistant.library.tagging.ThemeProbe``): whether
     ``theme`` applies, given what the rules saw (a context phrase, the similarity)."""
@@ -211,11 +227,11 @@ def tag_passage(
         sim = similarity.get(theme.id, 0.0)
         near = theme.id in ranked
         excluded = _spans(theme.exclude, text, lower)
-        strong = _drop(_spans(theme.phrases, text, lower), excluded)
+        strong = _found(theme.phrases, text, lower, excluded)
         if strong:
             tags.append(ThemeTag(theme.id, "phrase", tuple(strong[:5]), sim))
             continue
-        weak = _drop(_spans(theme.context, text, lower), excluded)
+        weak = _found(theme.context, text, lower, excluded)
         if weak and near and sim >= taxonomy.context_similarity:
             tags.append(ThemeTag(theme.id, "context", tuple(weak[:5]), sim))
         elif near and sim >= taxonomy.similarity and text.strip():

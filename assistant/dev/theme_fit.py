@@ -25,7 +25,7 @@ from assistant.dev.theme_eval import LABELS, WEB_LABELS, _text, load_labels
 from assistant.library.tagging import PROBE_FILE, ThemeProbe, ThemeTagger
 from ingest.data_files import data_path
 from ingest.sections import not_content
-from ingest.themes import Taxonomy, _drop, _spans, tag_passage
+from ingest.themes import Taxonomy, phrase_hits
 
 Array = npt.NDArray[np.float64]
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.2 ... 0.8
@@ -51,20 +51,20 @@ def logistic(a: Array, y: Array, c: float, steps: int = 30) -> Array:
 
 def features(
     rows: Sequence[dict[str, Any]], taxonomy: Taxonomy, embedder: Any
-) -> tuple[Array, Array, Array, Array]:
-    """Embeddings (n, d), phrase hits (n, themes, 2), similarities (n, themes), labels."""
-    vectors = np.asarray(embedder.embed([_text(r) for r in rows]), dtype=np.float64)
-    sims = vectors @ ThemeTagger(embedder, taxonomy, learned=False).theme_vectors().T
-    hits = np.zeros((len(rows), len(taxonomy.themes), 2))
-    for i, r in enumerate(rows):
-        text, lower = r["text"], r["text"].lower()
-        for j, t in enumerate(taxonomy.themes):
-            bad = _spans(t.exclude, text, lower)
-            hits[i, j, 0] = bool(_drop(_spans(t.phrases, text, lower), bad))
-            hits[i, j, 1] = bool(_drop(_spans(t.context, text, lower), bad))
+) -> tuple[Array, Array, Array, Array, Array]:
+    """Embeddings (n, d), phrase hits (n, themes, 2), similarities (n, themes), labels, and
+    what the rules alone give (n, themes), each as tagging reads them."""
+    vectors = np.asarray(embedder.embed([_text(r) for r in rows]), dtype=np.float32)
+    rules = ThemeTagger(embedder, taxonomy, learned=False)
+    sims = (vectors @ rules.theme_vectors().T).astype(np.float64)
+    hits = np.array([[phrase_hits(t, r["text"]) for t in taxonomy.themes] for r in rows],
+                    dtype=np.float64)
     ids = [t.id for t in taxonomy.themes]
     labels = np.array([[t in r["themes"] for t in ids] for r in rows], dtype=np.float64)
-    return vectors, hits, sims, labels
+    given = rules.tag_texts([r["text"] for r in rows], vectors)
+    ruled = np.array([[t in {g.theme for g in tags} for t in ids] for tags in given],
+                     dtype=np.float64)
+    return vectors.astype(np.float64), hits, sims, labels, ruled
 
 
 def fit(x: Array, hits: Array, sims: Array, labels: Array, c: float) -> tuple[Array, Array]:
@@ -82,10 +82,12 @@ def fit(x: Array, hits: Array, sims: Array, labels: Array, c: float) -> tuple[Ar
     return weights, extra
 
 
-def probability(x: Array, hits: Array, sims: Array, weights: Array, extra: Array) -> Array:
-    """Probe probability for every passage and theme, where no strong phrase stands."""
-    logit = x @ weights.T + extra[:, 1] * hits[:, :, 1] + extra[:, 2] * sims + extra[:, 3]
-    return np.asarray(1.0 / (1.0 + np.exp(-logit)))
+def probe_of(weights: Array, extra: Array, threshold: float, fitted_on: str,
+             taxonomy: Taxonomy) -> ThemeProbe:
+    """The probe as tagging applies it (the phrase weight is dropped: the probe is asked only
+    where no phrase of the theme stands)."""
+    return ThemeProbe(tuple(t.id for t in taxonomy.themes), weights.astype(np.float32),
+                      extra[:, 1:].astype(np.float32), threshold, fitted_on)
 
 
 def micro_f1(gold: Array, got: Array) -> float:
@@ -107,18 +109,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     taxonomy = Taxonomy.load()
     rows = [r for path in (LABELS, WEB_LABELS) for r in load_labels(path)
             if r["half"] == "dev" and not not_content(r["section"])]
-    x, hits, sims, labels = features(rows, taxonomy, embedder)
-    ruled = np.array([[t.id in {g.theme for g in tag_passage(taxonomy, r["text"], dict(
-        zip([t.id for t in taxonomy.themes], s.tolist(), strict=True)))} for t in taxonomy.themes]
-        for r, s in zip(rows, sims, strict=True)], dtype=np.float64)
+    x, hits, sims, labels, ruled = features(rows, taxonomy, embedder)
     documents = sorted({r.get("file") or f"pdf-{i % 4}" for i, r in enumerate(rows)})
     fold_of = {d: i % 4 for i, d in enumerate(documents)}
     folds = np.array([fold_of[r.get("file") or f"pdf-{i % 4}"] for i, r in enumerate(rows)])
     held = np.zeros_like(labels)
     for k in range(4):
         train, test = folds != k, folds == k
-        w, e = fit(x[train], hits[train], sims[train], labels[train], args.c)
-        held[test] = probability(x[test], hits[test], sims[test], w, e)
+        probe = probe_of(*fit(x[train], hits[train], sims[train], labels[train], args.c), 0.5,
+                         f"fold {k}", taxonomy)
+        held[test] = probe.probability(probe.base(x[test]), hits[test, :, 1], sims[test])
     scores = {th: micro_f1(labels, np.maximum(ruled, held >= th)) for th in THRESHOLDS}
     print(f"rules alone (dev halves, {len(rows)} passages): micro-F1 {micro_f1(labels, ruled):.3f}")
     for th, f in scores.items():
@@ -126,11 +126,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     best = max(scores.values())
     chosen = [th for th, f in scores.items() if f >= best - 0.005]
     threshold = chosen[len(chosen) // 2]  # the middle of the best run, not its edge
-    weights, extra = fit(x, hits, sims, labels, args.c)
-    probe = ThemeProbe(
-        tuple(t.id for t in taxonomy.themes), weights.astype(np.float32),
-        extra[:, 1:].astype(np.float32), threshold,
+    probe = probe_of(
+        *fit(x, hits, sims, labels, args.c), threshold,
         f"dev halves of {LABELS.name} and {WEB_LABELS.name} ({len(rows)} passages), C={args.c}",
+        taxonomy,
     )
     print(f"threshold {threshold:.2f} (cross-validated micro-F1 {scores[threshold]:.3f})")
     if args.write:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -82,12 +82,23 @@ class ThemeProbe:
             lines.append(f' "{key}": [\n  {body}\n ]' + ("," if key == "weights" else ""))
         return "\n".join(lines) + "\n}\n"
 
+    def base(self, vectors: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.floating[Any]]:
+        """The embedding part of every theme's logit, with its bias: (passages, themes)."""
+        return np.asarray(vectors) @ self.weights.T + self.extra[:, 2]
+
+    def probability(self, base: Any, context: Any, similarity: Any, theme: Any = slice(None)
+                    ) -> Any:
+        """The probe's probability from ``base`` (``ThemeProbe.base``), whether a context
+        phrase stands and the similarity: for one theme (its index), or all (arrays)."""
+        weights = self.extra[theme].astype(np.float64)  # (context, similarity, bias)
+        logit = base + weights[..., 0] * context + weights[..., 1] * similarity
+        return 1.0 / (1.0 + np.exp(-logit))
+
     def passages(self, vectors: npt.NDArray[np.float32]) -> list[_OnePassage]:
         if vectors.shape[1] != self.weights.shape[1]:
             return [_OnePassage(self, {}) for _ in range(len(vectors))]
-        base = np.asarray(vectors, dtype=np.float32) @ self.weights.T + self.extra[:, 2]
         return [_OnePassage(self, dict(zip(self.themes, row.tolist(), strict=True)))
-                for row in base]
+                for row in self.base(np.asarray(vectors, dtype=np.float32))]
 
 
 @dataclass(frozen=True)
@@ -99,9 +110,8 @@ class _OnePassage:
         if theme not in self.base:
             return False
         i = self.probe.themes.index(theme)
-        logit = (self.base[theme] + float(self.probe.extra[i, 0]) * context
-                 + float(self.probe.extra[i, 1]) * similarity)
-        return 1.0 / (1.0 + math.exp(-logit)) >= self.probe.threshold
+        found = self.probe.probability(self.base[theme], float(context), similarity, i)
+        return bool(found >= self.probe.threshold)
 
 
 @cache
