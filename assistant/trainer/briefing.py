@@ -92,17 +92,6 @@ def candidates(chunks: Sequence[Chunk], theme: Theme) -> list[Candidate]:
     return out
 
 
-def pick(found: Sequence[Candidate], section: str, n: int, used: list[str]) -> list[Cited]:
-    """The ``n`` best sentences for ``section`` that no ``used`` quote holds already (they
-    are added to ``used``)."""
-    ranked = sorted((c for c in found if c.scores[section] > 0
-                     and not any(c.cited.quote in u for u in used)),
-                    key=lambda c: (-min(c.scores[section], 3), c.order))
-    chosen = ranked[:n]
-    used.extend(c.cited.quote for c in chosen)
-    return [c.cited for c in sorted(chosen, key=lambda c: c.order)]
-
-
 def _doc(c: Candidate) -> str:
     return c.cited.doc_id or c.cited.file
 
