@@ -51,6 +51,11 @@ class _CardFields:
         return str(self.meta.get(CardKey.NATION) or "") or None
 
     @property
+    def year(self) -> int | None:  # the publication year, where the card has one
+        value = self.meta.get(CardKey.YEAR)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
     def review_types(self) -> list[str]:  # what the document is or is about, strongest first
         value = self.meta.get(CardKey.REVIEW_TYPES)
         return [str(v) for v in value] if isinstance(value, list) else []
@@ -188,14 +193,8 @@ class DocumentCard(_CardFields):
         return super().doc_type or given or None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "doc_id": self.doc_id,
-            "file": self.file,
-            "title": self.title,
-            "pages": self.pages,
-            "chunks": self.chunks,
-            "meta": dict(self.meta),
-        }
+        return {"doc_id": self.doc_id, "file": self.file, "title": self.title,
+                "pages": self.pages, "chunks": self.chunks, "meta": dict(self.meta)}
 
     def to_metadata(self) -> dict[str, str | int]:
         """The card as the store keeps it (Chroma's flat metadata; ``meta`` as JSON)."""

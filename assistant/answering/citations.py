@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.text import collapse
-from assistant.types import Answer, CardKey, Chunk, Citation, pages_label
+from assistant.types import Answer, Chunk, Citation, pages_label
 
 
 def is_verbatim(quote: str, passage: str) -> bool:
@@ -68,16 +68,11 @@ def build_citations(quotes: Sequence[Quote]) -> list[Citation]:
                 quote=collapse(q.text),
                 passage=q.chunk.text,
                 also_at=tuple(_location(c) for c in q.also_at),
-                year=_year(q.chunk),
+                year=q.chunk.year,
                 nation=q.chunk.nation,
             )
         )
     return citations
-
-
-def _year(chunk: Chunk) -> int | None:
-    year = chunk.meta.get(CardKey.YEAR)
-    return year if isinstance(year, int) and not isinstance(year, bool) else None
 
 
 def _location(chunk: Chunk) -> str:

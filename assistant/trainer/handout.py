@@ -29,7 +29,7 @@ from assistant.library.filters import Filters, resolve
 from assistant.trainer.briefing import candidates, spread
 from assistant.trainer.examples import Example, find_examples
 from assistant.trainer.passages import Cited
-from assistant.types import Answer, CardKey, Chunk, Citation
+from assistant.types import Answer, Chunk, Citation
 
 if TYPE_CHECKING:
     from assistant.library.catalog import Catalog
@@ -188,10 +188,9 @@ class Sources:
         chunks = [self.chunks[i] for c in quoted for i in c.chunk_ids if i in self.chunks]
         if not quoted:
             return ""
-        year = chunks[0].meta.get(CardKey.YEAR) if chunks else None
-        known = isinstance(year, int) and not isinstance(year, bool)
-        head = (quoted[0].title + (f" ({year})" if known else "")) if title else \
-            (str(year) if known else "")
+        year = chunks[0].year if chunks else None
+        head = (quoted[0].title + (f" ({year})" if year is not None else "")) if title else \
+            (str(year) if year is not None else "")
         parts = [p for p in (head, chunks[0].nation if chunks else None) if p]
         areas: list[str] = []
         for chunk in chunks:
