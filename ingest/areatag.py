@@ -276,7 +276,7 @@ def tag_areas(chunks: Sequence[Chunk], gazetteer: Gazetteer | None = None) -> li
     for chunk in chunks:
         meta = {
             k: v for k, v in chunk.meta.items()
-            if k not in ("areas", "area_keys", "area_mentions", "stage")
+            if k not in ("areas", "area_keys", "area_mentions", "doc_area", "stage")
         }
         meta.update(area_meta(area_tags(chunk, gazetteer)))
         stage = stage_of(chunk.section)

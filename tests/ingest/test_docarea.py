@@ -5,6 +5,7 @@ that names one council in passing, or two councils, has no place of its own."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,9 @@ def test_one_council_named_in_passing_does_not_make_a_report_that_councils() -> 
     assert document_place(chunks) is None
     assert [bool(c.meta.get("areas")) for c in with_document_place(chunks)] == [
         False, False, True, False]
+    # tagged again, a document's old place does not stay behind
+    stale = [replace(c, meta={**c.meta, "doc_area": "Leeds"}) for c in chunks]
+    assert all("doc_area" not in c.meta for c in with_document_place(tag_areas(stale)))
     # named in its lead, the same council is the report's own
     parts[0] = "Leeds Safeguarding Children Partnership published this review. " + text
     chunks = tag_areas([Chunk(f"c{i}", "doc", "A review", "n.md", "Findings", 1, 1, i, t)
