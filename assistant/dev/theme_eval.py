@@ -119,9 +119,15 @@ def score(
     return report
 
 
-def _text(row: Mapping[str, Any]) -> str:
-    head = f"{row['title']}. {row['section']}." if row["section"] else f"{row['title']}."
-    return f"{head}\n{row['text']}"
+def as_chunk(row: Mapping[str, Any], index: int = 0) -> Chunk:
+    """A labelled passage as the chunk ingest would index (its page's passages in order)."""
+    return Chunk(f"label-{index}", row.get("file", "") or f"row-{index}", row["title"],
+                 row.get("file", ""), row["section"], 1, 1, index, row["text"])
+
+
+def embedded_text(row: Mapping[str, Any]) -> str:
+    """What is embedded for a labelled passage: what ingest embeds for a chunk."""
+    return as_chunk(row).index_text()
 
 
 def predict(
@@ -135,7 +141,7 @@ def predict(
     else:
         from assistant.library.tagging import ThemeTagger
 
-        vectors = embedder.embed([_text(r) for r in rows])
+        vectors = embedder.embed([embedded_text(r) for r in rows])
         tagger = ThemeTagger(embedder, taxonomy, learned=learned)
         found = tagger.tag_texts([r["text"] for r in rows], vectors)
     return [[] if not_content(r["section"]) else [t.theme for t in tags]
@@ -149,8 +155,7 @@ def predict_areas(
     what it names, and the place of its document (its page's passages, in order)."""
     chunks = []
     for i, r in enumerate(rows):
-        chunk = Chunk(f"label-{i}", r.get("file", "") or f"row-{i}", r["title"],
-                      r.get("file", ""), r["section"], 1, 1, i, r["text"])
+        chunk = as_chunk(r, i)
         tags = area_tags(chunk, gazetteer)
         chunks.append((replace(chunk, meta=area_meta(tags)), {t.area for t in tags}))
     by_doc: dict[str, list[Chunk]] = {}

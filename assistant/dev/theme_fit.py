@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.dev.theme_eval import LABELS, WEB_LABELS, _text, load_labels
+from assistant.dev.theme_eval import LABELS, WEB_LABELS, embedded_text, load_labels
 from assistant.library.tagging import PROBE_FILE, ThemeProbe, ThemeTagger
 from ingest.data_files import data_path
 from ingest.sections import not_content
@@ -54,7 +54,7 @@ def features(
 ) -> tuple[Array, Array, Array, Array, Array]:
     """Embeddings (n, d), phrase hits (n, themes, 2), similarities (n, themes), labels, and
     what the rules alone give (n, themes), each as tagging reads them."""
-    vectors = np.asarray(embedder.embed([_text(r) for r in rows]), dtype=np.float32)
+    vectors = np.asarray(embedder.embed([embedded_text(r) for r in rows]), dtype=np.float32)
     rules = ThemeTagger(embedder, taxonomy, learned=False)
     sims = (vectors @ rules.theme_vectors().T).astype(np.float64)
     hits = np.array([[phrase_hits(t, r["text"]) for t in taxonomy.themes] for r in rows],
