@@ -6,9 +6,11 @@ Nothing is read at import time; CLI flags override fields with ``dataclasses.rep
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from assistant.errors import SettingsError
 
@@ -42,6 +44,17 @@ class Settings:
     @property
     def store_dir(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def keyword_dir(self) -> Path:
+        """This instance's keyword index: beside an embedded store; for a Chroma server, one
+        per server and collection under this instance's home (kept up to date from the
+        server's revision)."""
+        if not self.chroma_url:
+            return self.home / "keyword" / self.collection
+        parts = urlsplit(self.chroma_url)
+        server = re.sub(r"[^A-Za-z0-9.]+", "-", f"{parts.hostname}-{parts.port or ''}")
+        return self.home / "keyword" / f"{server}-{self.collection}"
 
     @property
     def files_dir(self) -> Path:

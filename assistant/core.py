@@ -47,6 +47,7 @@ from vectorstore.embedder import (
     MiniLMEmbedder,
     encoder_name,
 )
+from vectorstore.keyword_folder import KeywordFolder
 
 if TYPE_CHECKING:
     from assistant.answering.llm.answerer import NamedChatModel
@@ -102,6 +103,7 @@ class Assistant:
         return HybridRetriever(
             self.store,
             self.embedder,
+            KeywordFolder(s.keyword_dir),
             candidates=s.candidates,
             rrf_k=s.rrf_k,
             keyword_weight=s.keyword_weight,
@@ -143,7 +145,7 @@ class Assistant:
             max_chunks=s.max_chunks,
         )
         with self._write_lock, store_write_lock(s.home):
-            return ingest_paths(
+            report = ingest_paths(
                 paths,
                 store=self.store,
                 embedder=self.embedder,
@@ -152,6 +154,8 @@ class Assistant:
                 progress=progress,
                 keep_copy=self._keep_copy,
             )
+            self.retriever.keyword_index(wait=True)  # the new documents' passages only
+        return report
 
     def _keep_copy(self, path: Path, doc_id: str) -> None:
         keep_copy(self.settings.files_dir, path, doc_id)
@@ -184,6 +188,7 @@ class Assistant:
             for card in cards:
                 self.store.delete_document(card.doc_id)
                 forget_copies(self.settings, card)
+            self.retriever.keyword_index(wait=True)
         return cards
 
     def repair(self) -> list[str]:
@@ -192,7 +197,9 @@ class Assistant:
         from assistant.store.integrity import repair
 
         with self._write_lock, store_write_lock(self.settings.home):
-            return repair(self.store)
+            removed = repair(self.store)
+            self.retriever.keyword_index(wait=True)
+            return removed
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
@@ -383,7 +390,7 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the model and every index, catalogue and pattern now, not at the first ask."""
-        self.retriever.keyword_index()
+        self.retriever.keyword_index(wait=True)
         if self.is_empty():
             self.embedder.embed_query("warm up")
             return

@@ -8,121 +8,25 @@ without a card (an ingest that stopped half-way, or one still writing).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from assistant.types import Chunk, DocumentCard
-from vectorstore.chroma_client import ENCODER_KEY, make_client, open_collection
-from vectorstore.freshness import Gate, Generation
+from vectorstore.chroma_base import StoreConnection
 from vectorstore.records import packed_units, paged, retagged, with_units
 from vectorstore.unitvec import UNIT_VECTORS
 from vectorstore.where import without_docs
 
-if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
-    from chromadb.api.models.Collection import Collection
-
 log = logging.getLogger(__name__)
 
-REVISION_TTL_S = 1.0
-LEGACY_ENCODER = "torch-fp32"  # what made the vectors of a collection that records none
 
-
-class ChromaStore:
-    """Chunks in ``collection``, document cards in ``collection + "_docs"``."""
-
-    def __init__(
-        self,
-        path: Path,
-        *,
-        model_name: str,
-        dim: int,
-        url: str = "",
-        collection: str = "rla_chunks",
-        encoder: str = "",
-    ) -> None:
-        self.path = Path(path)
-        self.encoder = encoder  # recorded on collections this store creates
-        self.model_name = model_name
-        self.dim = dim
-        self.url = url
-        self.collection_name = collection
-        self._client: ClientAPI | None = None
-        self._chunks: Collection | None = None
-        self._cards: Collection | None = None
-        self._max_batch = 1
-        self._lock = threading.Lock()
-        # (when read, revision, the doc ids that have a card)
-        self._revision_cache: tuple[float, str, frozenset[str]] | None = None
-        # Embedded: another process's writes reach SQLite, not this process's loaded index.
-        self._generation = None if url else Generation(self.path)
-        self._gate = Gate(self._changed_elsewhere, self._reopen)
-
-    # -- opening ----------------------------------------------------------------------------
-
-    def _open(self, client: ClientAPI, name: str) -> Collection:
-        return open_collection(client, name, model_name=self.model_name, dim=self.dim,
-                               encoder=self.encoder, where=self.url or str(self.path))
-
-    def _collections(self) -> tuple[Collection, Collection]:
-        with self._lock:
-            if self._chunks is None or self._cards is None:
-                self._client = client = self._client or make_client(self.path, self.url)
-                self._max_batch = max(1, int(client.get_max_batch_size()))
-                chunks = self._open(client, self.collection_name)
-                self._cards = self._open(client, self.collection_name + "_docs")
-                self._chunks = chunks
-            return self._chunks, self._cards
-
-    def _changed_elsewhere(self) -> bool:
-        return self._generation is not None and self._generation.changed_elsewhere()
-
-    def _reopen(self) -> None:
-        """Drop the client so the next operation loads the store afresh (called by the gate
-        once no operation is in flight)."""
-        log.info("the store at %s was changed by another process; reopening it", self.path)
-        self._release()
-        self._revision_cache = None
-        if self._generation is not None:
-            self._generation.mark_seen()
-
-    @contextmanager
-    def _use(self) -> Iterator[tuple[Collection, Collection]]:
-        """The collections, current with every process's writes, for one operation."""
-        with self._gate.use():
-            yield self._collections()
-
-    def _wrote(self) -> None:
-        self._revision_cache = None
-        if self._generation is not None:
-            self._generation.bump()
-
-    def recorded_encoder(self) -> str:
-        """The encoder the chunk collection records (queries must use the same one)."""
-        with self._use() as (chunks, _):
-            return str((chunks.metadata or {}).get(ENCODER_KEY) or LEGACY_ENCODER)
-
-    def close(self) -> None:
-        """Release the client (an embedded store's files can then be removed)."""
-        self._release()
-
-    def _release(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-            self._chunks = self._cards = None
-        close = getattr(client, "close", None)
-        if callable(close):
-            close()
+class ChromaStore(StoreConnection):
+    """Chunks and document cards: writes, searches and reads."""
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -350,50 +254,37 @@ class ChromaStore:
 
     def all_chunks(self) -> list[Chunk]:
         """Every chunk of a carded document, ordered by document and position."""
-        carded = self.carded_doc_ids()
-        with self._use() as (chunks, _):
-            rows = list(paged(chunks))
-        out = [
-            Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows
-            if meta and str(meta.get("doc_id")) in carded
-        ]
-        return sorted(out, key=lambda c: (c.doc_id, c.index, c.chunk_id))
+        return self._chunks_where(None, self.carded_doc_ids())
 
     def chunks_for(self, doc_id: str) -> list[Chunk]:
         """One document's chunks in reading order."""
-        with self._use() as (chunks, _):
-            rows = list(paged(chunks, where={"doc_id": doc_id}))
-        out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows if meta]
-        return sorted(out, key=lambda c: (c.index, c.chunk_id))
+        return self._chunks_where({"doc_id": doc_id})
+
+    def chunks_of(self, doc_ids: Sequence[str]) -> Iterator[Chunk]:
+        """The chunks of ``doc_ids``, a few documents per read, each in reading order."""
+        for start in range(0, len(doc_ids), 50):
+            yield from self._chunks_where({"doc_id": {"$in": list(doc_ids[start : start + 50])}})
+
+    def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """The stored chunks named, of carded documents only (keyword hits are ids)."""
+        if not chunk_ids:
+            return {}
+        carded = self.carded_doc_ids()
+        with self._use() as (col, _):
+            got = col.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        return {cid: Chunk.from_record(cid, doc or "", meta) for cid, doc, meta in rows
+                if meta and str(meta.get("doc_id")) in carded}
+
+    def _chunks_where(
+        self, where: dict[str, Any] | None, carded: frozenset[str] | None = None
+    ) -> list[Chunk]:
+        with self._use() as (col, _):
+            rows = list(paged(col, where=where))
+        out = [Chunk.from_record(cid, doc, meta) for cid, doc, meta in rows
+               if meta and (carded is None or str(meta.get("doc_id")) in carded)]
+        return sorted(out, key=lambda c: (c.doc_id, c.index, c.chunk_id))
 
     def count(self) -> int:
         with self._use() as (chunks, _):
             return int(chunks.count())
-
-    def revision(self) -> str:
-        """Changes whenever chunks or cards are added or removed (no texts are read).
-
-        A read is reused for up to ``REVISION_TTL_S`` (this process's own writes drop it at
-        once, and so does another process's write to an embedded store): the answerer asks per
-        query term, and at 100,000 chunks one read takes 20-40 ms (`rla bench`). Another
-        process's write to a Chroma server is seen within that second.
-        """
-        return self._revision()[0]
-
-    def carded_doc_ids(self) -> frozenset[str]:
-        """The documents that have a card (complete documents), cached like ``revision``."""
-        return self._revision()[1]
-
-    def _revision(self) -> tuple[str, frozenset[str]]:
-        with self._use() as (chunks, cards):  # first: a write elsewhere drops the cache
-            cached = self._revision_cache
-            now = time.monotonic()
-            if cached is not None and now - cached[0] < REVISION_TTL_S:
-                return cached[1], cached[2]
-            card_ids = sorted(cards.get(include=[])["ids"])
-            count = chunks.count()
-        digest = hashlib.sha256("\n".join(card_ids).encode()).hexdigest()[:16]
-        value = f"{count}:{len(card_ids)}:{digest}"
-        carded = frozenset(card_ids)
-        self._revision_cache = (now, value, carded)
-        return value, carded

@@ -1,8 +1,13 @@
-"""BM25 keyword search over chunks (bm25s: scores precomputed into a sparse matrix).
+"""BM25 keyword search over chunks, read from the segments of a persistent index.
 
 Dense search misses exact figures, acronyms and names ("12%", "SCR", "MASH"); this index
-catches them. Index and queries share one tokeniser: lowercase; words split on anything that is
-not a letter or digit, but joined forms such as ``12%``, ``2018-2021`` and ``covid-19`` are kept
+catches them. A ``KeywordIndex`` is one consistent view: its segments (``vectorstore.segments``)
+and the documents removed since they were written. Scores are Lucene's BM25 (as bm25s's
+default): idf = ln(1 + (N - df + 0.5) / (df + 0.5)) over the passages still indexed, times
+tf / (tf + k1 (1 - b + b len / avglen)).
+
+Index and queries share one tokeniser: lowercase; words split on anything that is not a letter
+or digit, but joined forms such as ``12%``, ``2018-2021`` and ``covid-19`` are kept
 whole as well as split into their parts; English stopwords dropped; a small deterministic suffix
 stemmer so that "reviews" matches "review" and "identified" matches "identifies".
 """
@@ -10,18 +15,16 @@ stemmer so that "reviews" matches "review" and "identified" matches "identifies"
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import re
-from array import array
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+import threading
+from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from assistant.text import STOPWORDS
-from assistant.types import Chunk
+from vectorstore.segments import Segment
 
 # A run of letters/digits, optionally joined to more runs by - / . and optionally ending in %.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)*%?")
@@ -83,74 +86,130 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+K1 = 1.5
+B = 0.75
+
+
+@dataclass(frozen=True)
+class Part:
+    """A segment and the documents removed from it since it was written."""
+
+    segment: Segment
+    removed: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def dead(self) -> npt.NDArray[np.bool_] | None:
+        """Rows of removed documents (None when there are none)."""
+        if not self.removed:
+            return None
+        mask = np.zeros(self.segment.size, dtype=bool)
+        for doc in self.removed:
+            start, end = self.segment.doc_rows.get(doc, (0, 0))
+            mask[start:end] = True
+        return mask
+
+    @functools.cached_property
+    def live_rows(self) -> int:
+        dead = self.dead
+        return self.segment.size - (int(dead.sum()) if dead is not None else 0)
+
+    @functools.cached_property
+    def live_length(self) -> int:
+        lengths = np.asarray(self.segment.lengths, dtype=np.int64)
+        dead = self.dead
+        return int(lengths.sum() - (lengths[dead].sum() if dead is not None else 0))
+
+    @functools.cached_property
+    def docs(self) -> frozenset[str]:
+        return frozenset(self.segment.doc_rows) - self.removed
+
+
+@dataclass(frozen=True)
 class KeywordIndex:
-    """A BM25 index over the ``index_text()`` of a fixed list of chunks.
+    """A read-only view of the index at one store revision; a change makes a new view."""
 
-    Build a new one when the store changes (compare ``revision`` with the store's).
-    """
-
-    def __init__(
-        self,
-        chunks: Sequence[Chunk],
-        retriever: Any,
-        revision: str = "",
-        doc_freq: Mapping[str, int] | None = None,
-    ) -> None:
-        self._chunks: tuple[Chunk, ...] = tuple(chunks)
-        self._doc_freq: Mapping[str, int] = doc_freq or {}
-        self._retriever = retriever  # bm25s.BM25, or None when nothing has tokens
-        self._vocab: dict[str, int] = dict(retriever.vocab_dict) if retriever is not None else {}
-        self.revision = revision
-
-    @classmethod
-    def build(cls, chunks: Sequence[Chunk], revision: str = "") -> KeywordIndex:
-        # Each document as a compact array of token ids, not a list of strings: at 100,000
-        # chunks the lists of strings took ~700 MB more at their peak (`rla bench`).
-        vocab: dict[str, int] = {}
-        corpus: list[array[int]] = []
-        counts: Counter[int] = Counter()
-        for chunk in chunks:
-            ids = [vocab.setdefault(t, len(vocab)) for t in tokenize(chunk.index_text())]
-            counts.update(set(ids))
-            corpus.append(array("i", ids))
-        names = list(vocab)  # token id -> token
-        doc_freq = {names[i]: n for i, n in counts.items()}
-        if not vocab:
-            return cls(chunks, None, revision, doc_freq)
-        import bm25s
-
-        # bm25s sets its own logger to DEBUG, which prints through any root handler.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        retriever = bm25s.BM25()
-        retriever.index((corpus, vocab), show_progress=False)
-        return cls(chunks, retriever, revision, doc_freq)
+    parts: tuple[Part, ...] = ()
+    revision: str = ""
+    _df: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def __len__(self) -> int:
-        return len(self._chunks)
+        return self.passages
 
-    def search(self, query: str, n: int) -> list[tuple[Chunk, float]]:
-        """Up to ``n`` chunks with a positive BM25 score for ``query``, best first."""
-        if self._retriever is None or n <= 0:
+    @functools.cached_property
+    def passages(self) -> int:
+        return sum(p.live_rows for p in self.parts)
+
+    @functools.cached_property
+    def docs(self) -> frozenset[str]:
+        """The documents whose passages this view holds."""
+        return frozenset().union(*(p.docs for p in self.parts))
+
+    @functools.cached_property
+    def _avg_length(self) -> float:
+        total = sum(p.live_length for p in self.parts)
+        return total / self.passages if self.passages else 1.0
+
+    @functools.cached_property
+    def _norms(self) -> tuple[npt.NDArray[np.float32], ...]:
+        """k1 (1 - b + b len / avglen) of every row of every part."""
+        avg = np.float32(self._avg_length)
+        return tuple(
+            K1 * (1 - B + B * np.asarray(p.segment.lengths, dtype=np.float32) / avg)
+            for p in self.parts
+        )
+
+    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+        """Up to ``n`` chunk ids with a positive BM25 score for ``query``, best first; ties
+        in index order, so results are deterministic."""
+        terms = list(dict.fromkeys(tokenize(query)))
+        if n <= 0 or not terms or not self.passages:
             return []
-        token_ids = list(dict.fromkeys(self._vocab[t] for t in tokenize(query) if t in self._vocab))
-        if not token_ids:
-            return []
-        scores = np.asarray(self._retriever.get_scores_from_ids(token_ids), dtype=np.float64)
-        k = min(n, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        # Best first; ties broken by position in the store, so results are deterministic.
-        top = top[np.lexsort((top, -scores[top]))]
-        return [(self._chunks[i], float(scores[i])) for i in top.tolist() if scores[i] > 0]
+        idf = {t: self._idf(self.df(t)) for t in terms}
+        best: list[tuple[float, int, int]] = []  # (score, part, row)
+        for p, part in enumerate(self.parts):
+            seg = part.segment
+            scores = np.zeros(seg.size, dtype=np.float32)
+            norm = self._norms[p]
+            for term in terms:
+                rows, tfs = seg.postings(term)
+                if len(rows):
+                    tf = tfs.astype(np.float32)
+                    scores[rows] += np.float32(idf[term]) * tf / (tf + norm[rows])
+            if part.dead is not None:
+                scores[part.dead] = 0.0
+            k = min(n, seg.size)
+            top = np.argpartition(-scores, k - 1)[:k]
+            best.extend((float(scores[r]), p, int(r)) for r in top if scores[r] > 0)
+        best.sort(key=lambda item: (-item[0], item[1], item[2]))
+        return [(self.parts[p].segment.chunk_id(r), s) for s, p, r in best[:n]]
+
+    def df(self, token: str) -> int:
+        """How many indexed passages hold the (tokenised) term."""
+        with self._lock:
+            cached = self._df.get(token)
+        if cached is not None:
+            return cached
+        count = 0
+        for part in self.parts:
+            rows, _ = part.segment.postings(token)
+            dead = part.dead
+            count += len(rows) if dead is None else int(np.count_nonzero(~dead[rows]))
+        with self._lock:
+            self._df[token] = count
+        return count
+
+    def _idf(self, df: int) -> float:
+        n = self.passages
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a (tokenised) term; 0 for a term no chunk has."""
-        df = self._doc_freq.get(token, 0)
-        if df == 0:
-            return 0.0
-        n = len(self._chunks)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        df = self.df(token)
+        return self._idf(df) if df else 0.0
 
     def contains_phrase(self, text: str) -> bool:
         """Whether every token of ``text`` occurs somewhere in the indexed chunks."""
         tokens = tokenize(text)
-        return bool(tokens) and all(t in self._doc_freq for t in tokens)
+        return bool(tokens) and all(self.df(t) for t in tokens)
+

@@ -3,13 +3,16 @@ the first ``rerank_pool`` passages reranked by their best unit's similarity to t
 (the units' vectors are stored with each passage at ingest). The answer step reads that whole
 pool; the top k are the evidence shown.
 
-The keyword index is built from the store's chunks on first use and rebuilt when the store's
-revision changes (after an ingest or a removal), under a lock so concurrent questions share
-one rebuild.
+The keyword index is persistent (``vectorstore.keyword_folder``): ingest and removal bring it
+up to date; when another process or app instance changed the store, the next look at it
+brings it to the store's revision, inline, or for a serving app in the background while
+questions go on with the index as it was (a keyword hit the store no longer holds is dropped,
+and new documents are found by dense search meanwhile).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -24,8 +27,11 @@ from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import Embedder
 from vectorstore.fusion import reciprocal_rank_fusion
 from vectorstore.keyword import KeywordIndex
+from vectorstore.keyword_folder import KeywordFolder
 from vectorstore.unitvec import unpack
 from vectorstore.where import where_matches
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
@@ -58,6 +64,7 @@ class HybridRetriever:
         self,
         store: ChromaStore,
         embedder: Embedder,
+        keyword: KeywordFolder,
         *,
         candidates: int = 40,
         rrf_k: int = 60,
@@ -76,9 +83,10 @@ class HybridRetriever:
         # sentence's similarity to the query, mixed with the fused order (``_rerank``).
         self.rerank_pool = rerank_pool
         self.rerank_weight = rerank_weight
+        self._folder = keyword
+        self.background = False  # a serving app catches up with other writers in a thread
         self._lock = threading.Lock()
-        self._keyword: KeywordIndex | None = None
-        self._revision: str | None = None
+        self._catching_up: threading.Thread | None = None
         self._cache_lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # recent query vectors
 
@@ -96,13 +104,39 @@ class HybridRetriever:
                 self._vectors.popitem(last=False)
         return vector
 
-    def keyword_index(self) -> KeywordIndex:
-        revision = self._store.revision()
+    def keyword_index(self, *, wait: bool = False) -> KeywordIndex:
+        """The keyword index at the store's revision; when it is behind and this retriever
+        serves in the background (and ``wait`` is not asked), the index as it is while a
+        thread brings it up to date."""
+        view = self._folder.current()
+        if view.revision == self._store.revision():
+            return view
+        if wait or not self.background:
+            with self._lock:
+                return self._folder.sync(self._store)
         with self._lock:
-            if self._keyword is None or revision != self._revision:
-                self._keyword = KeywordIndex.build(self._store.all_chunks())
-                self._revision = revision
-            return self._keyword
+            if self._catching_up is None or not self._catching_up.is_alive():
+                self._catching_up = threading.Thread(
+                    target=self._catch_up, name="rla-keyword-sync", daemon=True)
+                self._catching_up.start()
+        return view
+
+    def _catch_up(self) -> None:
+        try:
+            with self._lock:
+                self._folder.sync(self._store)
+        except Exception:  # logged; the next question tries again
+            log.exception("bringing the keyword index up to date failed")
+
+    def keyword_hits(
+        self, query: str, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Up to ``n`` stored chunks BM25 scores for ``query`` that match ``where``, best first
+        (four times as many are scored when a filter may drop some)."""
+        ranked = self.keyword_index().search(query, n * 4 if where else n)
+        found = self._store.chunks_by_id([cid for cid, _ in ranked])
+        hits = [(found[cid], s) for cid, s in ranked if cid in found]
+        return [(c, s) for c, s in hits if _matches(c, where)][:n]
 
     def search(
         self,
@@ -119,7 +153,7 @@ class HybridRetriever:
         if mode in ("hybrid", "dense"):
             dense = self._store.dense_search(qvec, n, where=where)
         if mode in ("hybrid", "keyword"):
-            hits = [(c, s) for c, s in self.keyword_index().search(query, n) if _matches(c, where)]
+            hits = self.keyword_hits(query, n, where)
             # BM25 hits far below the best one matched only common words: they get no vote.
             floor = hits[0][1] * self.keyword_floor if hits else 0.0
             keyword = [(c, s) for c, s in hits if s >= floor]
