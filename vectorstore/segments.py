@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -163,7 +164,8 @@ def merge(parts: Sequence[tuple[Segment, frozenset[str]]]) -> Segment:
     for (seg, _), keep in zip(parts, kept, strict=True):
         new_row = np.cumsum(keep, dtype=np.int64) - 1 + offset  # old row -> merged row
         mapped = np.searchsorted(terms, np.asarray(seg.terms))
-        per_term = np.diff(np.asarray(seg.ptr))
+        ptr = np.asarray(seg.ptr, dtype=np.int64)
+        per_term = ptr[1:] - ptr[:-1]
         old_rows = np.asarray(seg.rows)
         live = keep[old_rows]
         term_of.append(np.repeat(mapped, per_term)[live])
@@ -215,9 +217,9 @@ def _bytes(values: Sequence[str]) -> npt.NDArray[np.bytes_]:
     return np.array(encoded, dtype=bytes) if encoded else np.zeros(0, dtype="S1")
 
 
-def _cat(arrays: list[npt.NDArray[np.generic]], dtype: type[np.generic]) -> npt.NDArray[np.generic]:
+def _cat(arrays: Sequence[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
     return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype=dtype)
 
 
-def _cat_bytes(arrays: list[npt.NDArray[np.bytes_]]) -> npt.NDArray[np.bytes_]:
+def _cat_bytes(arrays: Sequence[npt.NDArray[np.bytes_]]) -> npt.NDArray[np.bytes_]:
     return np.concatenate(arrays) if arrays else np.zeros(0, dtype="S1")
