@@ -349,13 +349,14 @@ class Assistant:
         return write(handout, path, fmt)
 
     def catalog(self) -> Catalog:
-        """Areas, themes and periods over every stored passage, rebuilt when the store changes."""
+        """Areas, themes and periods over the library, from the cards (rebuilt when the store
+        changes)."""
         from assistant.library.catalog import Catalog
 
         revision = self.store.revision()
         cached = self._catalog
         if cached is None or cached[0] != revision:
-            cached = (revision, Catalog(self.store.all_chunks(), self.store.cards()))
+            cached = (revision, Catalog.of_store(self.store))
             self._catalog = cached
         return cached[1]
 

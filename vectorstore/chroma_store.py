@@ -24,6 +24,8 @@ from vectorstore.where import without_docs
 
 log = logging.getLogger(__name__)
 
+SUMMARY = "summary_json"  # a card's summary of its passages' tags (assistant.library.summary)
+
 
 class ChromaStore(StoreConnection):
     """Chunks and document cards: writes, searches and reads."""
@@ -69,15 +71,19 @@ class ChromaStore(StoreConnection):
             finally:
                 self._wrote()
 
-    def put_card(self, card: DocumentCard, embedding: npt.NDArray[np.float32]) -> None:
-        """Write a document's card; callers write it after all of its chunks."""
+    def put_card(
+        self, card: DocumentCard, embedding: npt.NDArray[np.float32], summary: str = ""
+    ) -> None:
+        """Write a document's card, with the summary of its passages' tags (JSON) if given;
+        callers write it after all of its chunks."""
         vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
         if vector.shape[1] != self.dim:
             raise ValueError(f"expected a card embedding of dimension {self.dim}")
         with self._use() as (_, cards):
             try:
                 cards.upsert(ids=[card.doc_id], documents=[card.title],
-                             metadatas=[card.to_metadata()], embeddings=vector)
+                             metadatas=[{**card.to_metadata(), SUMMARY: summary}],
+                             embeddings=vector)
             finally:
                 self._wrote()
 
@@ -109,12 +115,13 @@ class ChromaStore(StoreConnection):
             finally:
                 self._wrote()
 
-    def put_card_meta(self, card: DocumentCard) -> None:
-        """Rewrite a stored card's fields (its vector stays)."""
+    def put_card_meta(self, card: DocumentCard, summary: str) -> None:
+        """Rewrite a stored card's fields and tag summary (its vector stays)."""
         meta_json = card.to_metadata()["meta_json"]
         with self._use() as (_, cards):
             try:
-                cards.update(ids=[card.doc_id], metadatas=[{"meta_json": meta_json}])
+                cards.update(ids=[card.doc_id],
+                             metadatas=[{"meta_json": meta_json, SUMMARY: summary}])
             finally:
                 self._wrote()
 
@@ -157,6 +164,12 @@ class ChromaStore(StoreConnection):
 
     def cards(self) -> list[DocumentCard]:
         return self._cards_where()
+
+    def card_summaries(self) -> dict[str, str]:
+        """Each card's summary of its passages' tags (JSON; "" for a card stored without)."""
+        with self._use() as (_, cards):
+            rows = list(paged(cards, include_documents=False))
+        return {str(meta["doc_id"]): str(meta.get(SUMMARY) or "") for _, _, meta in rows if meta}
 
     def card(self, doc_id: str) -> DocumentCard | None:
         with self._use() as (_, cards):
@@ -264,6 +277,10 @@ class ChromaStore(StoreConnection):
         """The chunks of ``doc_ids``, a few documents per read, each in reading order."""
         for start in range(0, len(doc_ids), 50):
             yield from self._chunks_where({"doc_id": {"$in": list(doc_ids[start : start + 50])}})
+
+    def chunks_matching(self, where: dict[str, Any]) -> list[Chunk]:
+        """The chunks of carded documents that match a Chroma ``where``, in reading order."""
+        return self._chunks_where(where, self.carded_doc_ids())
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """The stored chunks named, of carded documents only (keyword hits are ids)."""

@@ -12,11 +12,11 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.answering.citations import Quote
-from assistant.library.catalog import Catalog, meta_list, theme_spans
+from assistant.library.catalog import Catalog, Doc, meta_list, theme_spans
 from assistant.library.filters import Filters
 from assistant.types import CardKey, Chunk
 from ingest.sentences import sentence_spans
@@ -121,9 +121,9 @@ class Matrix:
         return buf.getvalue()
 
 
-def _rows_of(chunk: Chunk, by: By) -> list[str]:
+def _rows_of(chunk: Doc, by: By) -> list[str]:
     if by == "area":
-        return meta_list(chunk, "areas")
+        return meta_list(chunk, "areas") if isinstance(chunk, Chunk) else []
     if by == "nation":
         return [chunk.nation or "nation not stated"]
     if by == "period":
@@ -138,7 +138,7 @@ def trend_rows(catalog: Catalog, themes: Sequence[str]) -> list[TableRowEvidence
     """Rows of tables with two or more period columns whose label names one of ``themes``."""
     out: list[TableRowEvidence] = []
     seen: set[tuple[str, str]] = set()
-    for chunk in catalog.chunks:
+    for chunk in catalog.table_passages():
         if "\t" not in chunk.text:
             continue
         for table in tables_in(chunk.text):
@@ -162,19 +162,25 @@ def compare(
     filters: Filters | None = None,
     evidence: int = 3,
 ) -> Matrix:
-    """The theme-by-``by`` matrix over the passages ``filters`` select."""
-    chunks = catalog.select(filters)
-    wanted = list(themes) or [
-        t.id for t in catalog.taxonomy.themes
-        if any(t.id in meta_list(c, "themes") for c in chunks)
-    ]
+    """The theme-by-``by`` matrix over the passages ``filters`` select: its rows are every
+    row those passages have (from the catalogue), its cells count and quote the passages of
+    each theme (only those are read)."""
+    f = filters or Filters()
+    wanted = list(themes) or [t.id for t in catalog.themes(f) if t.passages]
+    chunks = catalog.select(f if f.themes else replace(f, themes=tuple(wanted)))
     groups: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
     order: dict[str, tuple[Any, ...]] = {}
+    universe: list[Doc] = (
+        [] if by == "area" else [catalog.docs[d] for d in catalog.docs_with_passages(f)])
+    for doc in [*universe, *chunks]:
+        for row in _rows_of(doc, by):
+            start = doc.meta.get(CardKey.PERIOD_START)
+            order.setdefault(row, (start if isinstance(start, int) else 9999, row))
+    if by == "area":
+        order.update({a.name: (9999, a.name) for a in catalog.areas(f) if a.name not in order})
     for chunk in chunks:
         tagged = set(meta_list(chunk, "themes"))
         for row in _rows_of(chunk, by):
-            start = chunk.meta.get(CardKey.PERIOD_START)
-            order.setdefault(row, (start if isinstance(start, int) else 9999, row))
             for theme in wanted:
                 if theme in tagged:
                     groups[(row, theme)].append(chunk)

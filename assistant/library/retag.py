@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from assistant.library.summary import DocSummary
 from assistant.library.tagging import ThemeTagger
 from assistant.types import CardKey, Chunk, Document, MetaValue, Page
 from ingest.areatag import tag_areas
@@ -73,7 +74,7 @@ def retag(
         tagged = tagger.tag_chunks(with_tables(with_document_place(tag_areas(base))),
                                    store.vectors_for([c.chunk_id for c in chunks]))
         store.replace_chunk_metadata(tagged)
-        store.put_card_meta(replace(card, meta=meta))
+        store.put_card_meta(replace(card, meta=meta), DocSummary.of(tagged).to_json())
         embedded += _refresh_units(store, embedder, tagged)
         passages += len(tagged)
         with_areas += sum(1 for c in tagged if c.meta.get("areas"))

@@ -56,7 +56,8 @@ def _answer(
 
 
 def _chunk(catalog: Catalog, chunk_id: str) -> Chunk | None:
-    return next((c for c in catalog.chunks if c.chunk_id == chunk_id), None)
+    found = catalog.passages([chunk_id])
+    return found[0] if found else None
 
 
 def _line_span(chunk: Chunk, line: str, near: int = 0) -> tuple[int, int] | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import UnreadableFileError
+from assistant.library.summary import DocSummary
 from assistant.library.tagging import ThemeTagger
 from assistant.store.integrity import damaged_doc_ids
 from assistant.types import DocumentCard, IngestReport, SkippedFile
@@ -139,7 +140,8 @@ def ingest_paths(
             meta=dict(doc.meta),
         )
         mean = block.mean(axis=0)
-        store.put_card(card, (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32))
+        store.put_card(card, (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32),
+                       DocSummary.of(chunks).to_json())
         ingested.append(card)
     timer.add("store", t)
     return IngestReport(

@@ -172,6 +172,8 @@ def old_store(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterat
                           "period_end")}) for c in chunks])
     # ... and before sentences were embedded: no unit vectors (an empty value unpacks to none)
     assistant.store.put_unit_vectors({c.chunk_id: "" for c in chunks})
+    for card in assistant.store.cards():  # ... and before cards summarised their passages
+        assistant.store.put_card_meta(card, "")
     yield assistant
     assistant.store.close()
 

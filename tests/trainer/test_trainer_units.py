@@ -169,7 +169,7 @@ def test_a_handout_quotes_every_document_under_its_label() -> None:
         _doc_chunk("wales", "Wales", "Neglect had a serious impact on the development of the "
                    "young children in the family."),
     ]
-    handout = theme_handout(Catalog(chunks), "neglect")
+    handout = theme_handout(Catalog.of_chunks(chunks), "neglect")
     statements = handout.statements()
     assert {s.cited.file for s in statements} == {"scot.md", "eng.md", "wales.md"}
     assert sum(s.cited.file == "scot.md" for s in statements) <= PER_DOCUMENT
