@@ -1,18 +1,21 @@
-"""The connection under ``ChromaStore``: the client and its two collections, the gate that
-keeps an embedded store in step with other processes (``vectorstore.freshness``), and the
-store's revision, which changes whenever documents are added or removed.
+"""The connection under ``ChromaStore``: the client and its collections (chunks, cards, and
+``_marks``, one record holding the token of the last write), the gate that keeps an embedded
+store in step with other processes (``vectorstore.freshness``), and the store's revision,
+which changes with every write.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from vectorstore.chroma_client import ENCODER_KEY, make_client, open_collection
 from vectorstore.freshness import Gate, Generation
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REVISION_TTL_S = 1.0
+_REVISION_ID = "revision"
 LEGACY_ENCODER = "torch-fp32"  # what made the vectors of a collection that records none
 
 
@@ -50,10 +54,12 @@ class StoreConnection:
         self._client: ClientAPI | None = None
         self._chunks: Collection | None = None
         self._cards: Collection | None = None
+        self._marks: Collection | None = None  # one record: the token of the last write
         self._max_batch = 1
         self._lock = threading.Lock()
         # (when read, revision, the doc ids that have a card)
         self._revision_cache: tuple[float, str, frozenset[str]] | None = None
+        self._carded: tuple[str, frozenset[str]] = ("", frozenset())  # (revision, doc ids)
         # Embedded: another process's writes reach SQLite, not this process's loaded index.
         self._generation = None if url else Generation(self.path)
         self._gate = Gate(self._changed_elsewhere, self._reopen)
@@ -71,6 +77,7 @@ class StoreConnection:
                 self._max_batch = max(1, int(client.get_max_batch_size()))
                 chunks = self._open(client, self.collection_name)
                 self._cards = self._open(client, self.collection_name + "_docs")
+                self._marks = self._open(client, self.collection_name + "_marks")
                 self._chunks = chunks
             return self._chunks, self._cards
 
@@ -93,9 +100,23 @@ class StoreConnection:
             yield self._collections()
 
     def _wrote(self) -> None:
+        """After every write: a new revision token in the store itself (seen by every client of
+        a server), and for an embedded store the generation file other processes watch."""
         self._revision_cache = None
+        try:
+            self._mark()
+        except Exception as exc:  # never hide the write's own error (this runs in a finally)
+            log.warning("could not record the write's revision token: %s", exc)
         if self._generation is not None:
             self._generation.bump()
+
+    def _mark(self) -> str:
+        token = secrets.token_hex(8)
+        assert self._marks is not None  # inside _use
+        # Chroma needs a vector with every record; this one is never searched.
+        self._marks.upsert(ids=[_REVISION_ID], metadatas=[{"token": token}],
+                           embeddings=np.eye(1, self.dim, dtype=np.float32))
+        return token
 
     def recorded_encoder(self) -> str:
         """The encoder the chunk collection records (queries must use the same one)."""
@@ -109,24 +130,24 @@ class StoreConnection:
     def _release(self) -> None:
         with self._lock:
             client, self._client = self._client, None
-            self._chunks = self._cards = None
+            self._chunks = self._cards = self._marks = None
         close = getattr(client, "close", None)
         if callable(close):
             close()
 
     def revision(self) -> str:
-        """Changes whenever chunks or cards are added or removed, or the store is made anew
-        (no texts are read).
+        """Changes whenever chunks or cards are written or removed, or the store is made anew:
+        the collection's id and the token every write records (one small read).
 
         A read is reused for up to ``REVISION_TTL_S`` (this process's own writes drop it at
         once, and so does another process's write to an embedded store): the answerer asks per
-        query term, and at 100,000 chunks one read takes 20-40 ms (`rla bench`). Another
-        process's write to a Chroma server is seen within that second.
+        query term. Another process's write to a Chroma server is seen within that second.
         """
         return self._revision()[0]
 
     def carded_doc_ids(self) -> frozenset[str]:
-        """The documents that have a card (complete documents), cached like ``revision``."""
+        """The documents that have a card (complete documents), read again only when the
+        revision changed."""
         return self._revision()[1]
 
     def _revision(self) -> tuple[str, frozenset[str]]:
@@ -135,11 +156,14 @@ class StoreConnection:
             now = time.monotonic()
             if cached is not None and now - cached[0] < REVISION_TTL_S:
                 return cached[1], cached[2]
-            card_ids = sorted(cards.get(include=[])["ids"])
-            count = chunks.count()
-            made = str(chunks.id)  # a store rebuilt with the same documents is another store
-        digest = hashlib.sha256("\n".join([made, *card_ids]).encode()).hexdigest()[:16]
-        value = f"{count}:{len(card_ids)}:{digest}"
-        carded = frozenset(card_ids)
+            assert self._marks is not None
+            metas = self._marks.get(ids=[_REVISION_ID], include=["metadatas"])["metadatas"]
+            token = str((metas[0] or {}).get("token", "")) if metas else ""
+            if not token:  # a store made before revision tokens: give it one
+                token = self._mark()
+            value = f"{chunks.id}:{token}"
+            if self._carded[0] != value:
+                self._carded = (value, frozenset(cards.get(include=[])["ids"]))
+            carded = self._carded[1]
         self._revision_cache = (now, value, carded)
         return value, carded
