@@ -389,9 +389,12 @@ class Assistant:
     def _quoting(self) -> Answerer:  # the extractive answerer (an LLM answerer's fallback)
         return getattr(self.answerer, "extractive", self.answerer)
 
-    def warm_up(self) -> None:
-        """Load the model and every index, catalogue and pattern now, not at the first ask."""
+    def warm_up(self, *, serving: bool = False) -> None:
+        """Load the model and every index, catalogue and pattern now, not at the first ask.
+        ``serving``: from now on, changes other processes or instances make to the store are
+        brought into the keyword index in the background, never holding a question for long."""
         self.retriever.keyword_index(wait=True)
+        self.retriever.background = serving
         if self.is_empty():
             self.embedder.embed_query("warm up")
             return

@@ -240,8 +240,7 @@ def launch(
     enforce_offline()
     security = guard.launch_security(assistant, host)  # before anything binds or loads
     guard.listen_for_audit(assistant)
-    if not assistant.is_empty():
-        assistant.warm_up()
+    assistant.warm_up(serving=True)
     assistant.settings.files_dir.mkdir(parents=True, exist_ok=True)
     temp = tempdir.claim(assistant.settings.home)  # before Gradio makes any component
     try:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REVISION_TTL_S = 1.0
+REVISION_TTL_S = 0.2  # one read serves a whole question (the answerer asks per term)
 _REVISION_ID = "revision"
 LEGACY_ENCODER = "torch-fp32"  # what made the vectors of a collection that records none
 
@@ -141,7 +141,7 @@ class StoreConnection:
 
         A read is reused for up to ``REVISION_TTL_S`` (this process's own writes drop it at
         once, and so does another process's write to an embedded store): the answerer asks per
-        query term. Another process's write to a Chroma server is seen within that second.
+        query term. Another process's write to a Chroma server is seen within that time.
         """
         return self._revision()[0]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 _QUERY_CACHE = 512
+CATCH_UP_WAIT_S = 0.5  # how long a question waits for the keyword index to catch up
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,10 @@ class HybridRetriever:
         self.rerank_weight = rerank_weight
         self._folder = keyword
         self.background = False  # a serving app catches up with other writers in a thread
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # starting the catch-up thread
+        self._syncing = threading.Lock()  # one sync at a time
         self._catching_up: threading.Thread | None = None
+        self._catch_up_by = 0.0
         self._cache_lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # recent query vectors
 
@@ -105,28 +109,35 @@ class HybridRetriever:
         return vector
 
     def keyword_index(self, *, wait: bool = False) -> KeywordIndex:
-        """The keyword index at the store's revision; when it is behind and this retriever
-        serves in the background (and ``wait`` is not asked), the index as it is while a
-        thread brings it up to date."""
+        """The keyword index at the store's revision. When it is behind (another process or
+        instance wrote), it is brought up to date: inline, or when this retriever serves in
+        the background (and ``wait`` is not asked) in a thread, waited for up to
+        ``CATCH_UP_WAIT_S``: a document or two is in by then and the question is answered
+        with it; a bigger change goes on while questions use the index as it was."""
         view = self._folder.current()
         if view.revision == self._store.revision():
             return view
         if wait or not self.background:
-            with self._lock:
+            with self._syncing:
                 return self._folder.sync(self._store)
         with self._lock:
             if self._catching_up is None or not self._catching_up.is_alive():
                 self._catching_up = threading.Thread(
                     target=self._catch_up, name="rla-keyword-sync", daemon=True)
                 self._catching_up.start()
-        return view
+                self._catch_up_by = time.monotonic() + CATCH_UP_WAIT_S
+            thread, by = self._catching_up, self._catch_up_by
+        thread.join(max(0.0, by - time.monotonic()))  # once per catch-up, not per look
+        return self._folder.current()
 
     def _catch_up(self) -> None:
+        started = time.perf_counter()
         try:
-            with self._lock:
+            with self._syncing:
                 self._folder.sync(self._store)
         except Exception:  # logged; the next question tries again
             log.exception("bringing the keyword index up to date failed")
+        log.info("keyword index caught up in %.2f s", time.perf_counter() - started)
 
     def keyword_hits(
         self, query: str, n: int, where: dict[str, Any] | None = None
