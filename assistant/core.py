@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from assistant.store.documents import (
     read_pages,
     stored_file,
 )
-from assistant.store.indexing import Progress, ingest_paths
+from assistant.store.indexing import Progress, chunking_params, ingest_paths
 from assistant.store.integrity import store_write_lock
 from assistant.text import clean_question
 from assistant.trainer.examples import Example
@@ -37,7 +38,6 @@ from assistant.trainer.handout import BasketItem, Handout, Statement
 from assistant.trainer.passages import Cited
 from assistant.types import Answer, DocumentCard, IngestReport, Page
 from ingest.areas import NATIONS
-from ingest.pipeline import ChunkingParams
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import (
     DEFAULT_BACKEND,
@@ -134,28 +134,24 @@ class Assistant:
         metadata_csv: Path | None = None,
         progress: Progress | None = None,
     ) -> IngestReport:
-        s = self.settings
-        params = ChunkingParams(
-            target_words=s.chunk_words,
-            max_words=s.chunk_max_words,
-            min_words=s.chunk_min_words,
-            max_file_mb=s.max_file_mb,
-            max_pages=s.max_pages,
-            file_timeout_s=s.file_timeout_s,
-            max_chunks=s.max_chunks,
-        )
-        with self._write_lock, store_write_lock(s.home):
-            report = ingest_paths(
+        with self._writing():
+            return ingest_paths(
                 paths,
                 store=self.store,
                 embedder=self.embedder,
-                params=params,
+                params=chunking_params(self.settings),
                 metadata_csv=metadata_csv,
                 progress=progress,
                 keep_copy=self._keep_copy,
             )
-            self.retriever.keyword_index(wait=True)  # the new documents' passages only
-        return report
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time, across threads and processes; then the keyword index takes in
+        what changed (the changed documents' passages only)."""
+        with self._write_lock, store_write_lock(self.settings.home):
+            yield
+            self.retriever.keyword_index(wait=True)
 
     def _keep_copy(self, path: Path, doc_id: str) -> None:
         keep_copy(self.settings.files_dir, path, doc_id)
@@ -183,12 +179,11 @@ class Assistant:
 
         A doc id prefix also names what an interrupted ingest left (chunks with no card, as
         `rla check` reports them)."""
-        with self._write_lock, store_write_lock(self.settings.home):
+        with self._writing():
             cards = named(self.store, name)
             for card in cards:
                 self.store.delete_document(card.doc_id)
                 forget_copies(self.settings, card)
-            self.retriever.keyword_index(wait=True)
         return cards
 
     def repair(self) -> list[str]:
@@ -196,10 +191,8 @@ class Assistant:
         unfinished document is never mistaken for leftovers); the doc ids removed."""
         from assistant.store.integrity import repair
 
-        with self._write_lock, store_write_lock(self.settings.home):
-            removed = repair(self.store)
-            self.retriever.keyword_index(wait=True)
-            return removed
+        with self._writing():
+            return repair(self.store)
 
     def is_empty(self) -> bool:
         return self.store.count() == 0
@@ -349,25 +342,20 @@ class Assistant:
         return write(handout, path, fmt)
 
     def catalog(self) -> Catalog:
-        """Areas, themes and periods over the library, from the cards (rebuilt when the store
-        changes)."""
+        """Areas, themes and periods of the library, from its cards (anew after each write)."""
         from assistant.library.catalog import Catalog
 
-        revision = self.store.revision()
-        cached = self._catalog
+        revision, cached = self.store.revision(), self._catalog
         if cached is None or cached[0] != revision:
-            cached = (revision, Catalog.of_store(self.store))
-            self._catalog = cached
+            self._catalog = cached = (revision, Catalog.of_store(self.store))
         return cached[1]
 
     def retag(self, progress: Callable[[int, int], None] | None = None) -> RetagReport:
         """Recompute the card, areas, tables and themes of every stored passage in place."""
         from assistant.library.retag import retag
 
-        with self._write_lock, store_write_lock(self.settings.home):
-            report = retag(self.store, self.embedder, progress)
-        self._catalog = None
-        return report
+        with self._writing():  # a new revision: the catalogue is built again when next asked
+            return retag(self.store, self.embedder, progress)
 
     def as_langchain_retriever(self, k: int | None = None) -> AssistantRetriever:
         """This assistant's retrieval as a LangChain ``BaseRetriever`` (see ``lc_retriever``)."""

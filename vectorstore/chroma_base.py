@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 REVISION_TTL_S = 0.2  # one read serves a whole question (the answerer asks per term)
 _REVISION_ID = "revision"
+_PENDING = "pending:"  # + doc id: a document whose chunks are being written
 LEGACY_ENCODER = "torch-fp32"  # what made the vectors of a collection that records none
 
 
@@ -134,6 +135,35 @@ class StoreConnection:
         close = getattr(client, "close", None)
         if callable(close):
             close()
+
+    # -- documents being written ----------------------------------------------------------
+
+    def _begin(self, doc_ids: set[str]) -> None:
+        """Mark documents whose chunks are about to be written (inside ``_use``): until their
+        card is, an ingest that stops leaves them marked, and the next one removes them."""
+        self._mark_unfinished(doc_ids - self.carded_doc_ids())
+
+    def _mark_unfinished(self, doc_ids: set[str]) -> None:
+        new = sorted(doc_ids)
+        if new:
+            assert self._marks is not None
+            self._marks.upsert(ids=[_PENDING + d for d in new],
+                               metadatas=[{"pending": d} for d in new],
+                               embeddings=np.tile(np.eye(1, self.dim, dtype=np.float32),
+                                                  (len(new), 1)))
+
+    def _finish(self, doc_id: str) -> None:
+        assert self._marks is not None
+        self._marks.delete(ids=[_PENDING + doc_id])
+
+    def unfinished_doc_ids(self) -> set[str]:
+        """Documents whose chunks were being written when an ingest stopped (they have no
+        card): found without reading the store's chunks."""
+        with self._use():
+            assert self._marks is not None
+            ids = self._marks.get(include=[])["ids"]
+        marked = {i[len(_PENDING):] for i in ids if i.startswith(_PENDING)}
+        return marked - self.carded_doc_ids()
 
     def revision(self) -> str:
         """Changes whenever chunks or cards are written or removed, or the store is made anew:

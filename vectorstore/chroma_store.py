@@ -56,6 +56,7 @@ class ChromaStore(StoreConnection):
         if len(keep) < len(chunks):
             log.debug("dropping %d duplicate chunk ids", len(chunks) - len(keep))
         with self._use() as (col, _):
+            self._begin({chunks[i].doc_id for i in keep})
             try:
                 for start in range(0, len(keep), self._max_batch):
                     rows = keep[start : start + self._max_batch]
@@ -84,17 +85,21 @@ class ChromaStore(StoreConnection):
                 cards.upsert(ids=[card.doc_id], documents=[card.title],
                              metadatas=[{**card.to_metadata(), SUMMARY: summary}],
                              embeddings=vector)
+                self._finish(card.doc_id)
             finally:
                 self._wrote()
 
     def delete_document(self, doc_id: str) -> int:
-        """Remove a document's card, then its chunks; return how many chunks went."""
+        """Remove a document's card, then its chunks; return how many chunks went. It is marked
+        unfinished meanwhile, so chunks a crash leaves without their card are found."""
         with self._use() as (chunks, cards):
             try:
+                self._mark_unfinished({doc_id})
                 cards.delete(ids=[doc_id])
                 ids = chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
                 for start in range(0, len(ids), self._max_batch):
                     chunks.delete(ids=ids[start : start + self._max_batch])
+                self._finish(doc_id)
             finally:
                 self._wrote()
         return len(ids)

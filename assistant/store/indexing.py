@@ -2,9 +2,10 @@
 
 Order of writes for one document: old versions of the same file are removed (card first,
 then chunks), the new chunks are upserted, and the document card is written last, so a card
-in the store always means its chunks are complete. Chunks left without a card by a crash are
-removed at the start of the next run and their file is ingested again; so is a card whose
-chunks are not all there (which this order should never leave, but a damaged store might).
+in the store always means its chunks are complete. A document is marked in the store before
+its chunks are written and unmarked with its card: chunks a crash left without a card are
+removed at the start of the next run (found by their mark, without reading the store) and
+their file is ingested again. `rla check` looks for every other kind of damage.
 Each file is read in a worker process with a time limit (``ingest.isolation``).
 """
 
@@ -19,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.config import Settings
 from assistant.errors import UnreadableFileError
 from assistant.library.summary import DocSummary
 from assistant.library.tagging import ThemeTagger
-from assistant.store.integrity import damaged_doc_ids
 from assistant.types import DocumentCard, IngestReport, SkippedFile
 from ingest.isolation import prepare_isolated
 from ingest.metadata import MetadataIndex
@@ -56,6 +57,19 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def chunking_params(settings: Settings) -> ChunkingParams:
+    """How ingest cuts and limits documents, from the settings (``RLA_CHUNK_*``, ``RLA_MAX_*``)."""
+    return ChunkingParams(
+        target_words=settings.chunk_words,
+        max_words=settings.chunk_max_words,
+        min_words=settings.chunk_min_words,
+        max_file_mb=settings.max_file_mb,
+        max_pages=settings.max_pages,
+        file_timeout_s=settings.file_timeout_s,
+        max_chunks=settings.max_chunks,
+    )
+
+
 def ingest_paths(
     paths: Sequence[Path],
     *,
@@ -68,7 +82,7 @@ def ingest_paths(
 ) -> IngestReport:
     started = time.perf_counter()
     timer = _Timer({})
-    for doc_id in damaged_doc_ids(store):
+    for doc_id in sorted(store.unfinished_doc_ids()):
         log.warning("removing what an interrupted ingest left of %s", doc_id[:12])
         store.delete_document(doc_id)
     metadata = MetadataIndex(metadata_csv)

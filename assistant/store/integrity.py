@@ -3,8 +3,10 @@ chunks and every chunk its card.
 
 ``indexing`` writes a document's chunks first and its card last, and removes an old version's
 card before its chunks, so after a crash (even ``kill -9``) the store can hold chunks without a
-card, never a card without all of its chunks. ``damaged_doc_ids`` finds both kinds, so an
-ingest can sweep them before it starts; ``store_problems`` is what ``rla check`` reports.
+card, never a card without all of its chunks. An ingest sweeps the documents its store marks
+as unfinished before it starts (``ChromaStore.unfinished_doc_ids``, no full read);
+``damaged_doc_ids`` reads every chunk's metadata to find both kinds (``rla check --repair``),
+and ``store_problems`` is what ``rla check`` reports.
 """
 
 from __future__ import annotations
