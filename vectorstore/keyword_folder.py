@@ -148,6 +148,14 @@ class KeywordFolder:
         with self._locked():
             self._write(revision, rows, frozenset(removed))
 
+    def put_segment(self, revision: str, segment: Segment) -> None:
+        """Add a segment made elsewhere (benchmarks replicate one), recording ``revision``."""
+        with self._locked():
+            manifest = self._manifest()
+            manifest["segments"].append(self._new_segment(manifest, segment))
+            manifest["revision"] = revision
+            self._save_manifest(manifest)
+
     def _write(self, revision: str, rows: Sequence[DocRows], removed: frozenset[str]) -> None:
         manifest = self._manifest()
         segments: list[dict[str, Any]] = manifest["segments"]

@@ -110,7 +110,8 @@ def _folds(
 
 @click.command()
 @click.option("--scale", type=int, default=100_000, show_default=True,
-              help="Chunks in the synthetic store (replicated from the corpus; cached).")
+              help="Chunks in the synthetic store (replicated from the corpus; cached); "
+                   "above 100,000, the 100,000 store is measured too.")
 @click.option("--rounds", type=int, default=3, show_default=True,
               help="Rounds of alternating ours / baseline / raw encode (median of ratios).")
 @click.option("--passes", type=int, default=3, show_default=True,
@@ -134,7 +135,7 @@ def bench(cli: CliContext, scale: int, rounds: int, passes: int, corpus: tuple[P
     Prints each figure beside its target (PASS/MISS); progress goes to stderr.
     """
     from assistant.dev import bench as bench_mod
-    from assistant.dev import evaluate
+    from assistant.dev import bench_report, evaluate
 
     shared = Path(__file__).resolve().parents[3] / "shared"
     paths = list(corpus) or [shared / "corpus" / "pdf"]
@@ -149,7 +150,7 @@ def bench(cli: CliContext, scale: int, rounds: int, passes: int, corpus: tuple[P
     if as_json:
         click.echo(json.dumps(results, indent=2))
     else:
-        click.echo(bench_mod.render(results))
+        click.echo(bench_report.render(results))
 
 
 

@@ -24,17 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.dev import bench_encoders, bench_scale
+from assistant.dev.bench_report import targets
 from assistant.dev.evaluate import EvalItem
+from assistant.resources import sample_corpus_dir
 
 Say = Callable[[str], None]
 
-# (figure, JSON path, target, how to compare) beside each figure in the table.
-TARGETS = {
-    "ingest_ratio_to_raw_encode": (1.25, "<="),
-    "ask_p95_ms_corpus": (300.0, "<"),
-    "ask_p95_ms_scale": (1000.0, "<"),
-    "peak_rss_mb_scale": (2048.0, "<"),
-}
+SIZES = (100_000, 1_000_000)  # the sizes with targets; --scale N measures 100,000 and N
 RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16",
                   "amx_bf16", "amx_int8", "amx_tile")
 
@@ -169,13 +165,20 @@ def run_bench(
     k: int = 8,
     cache: Path | None = None,
     encoders: bool = True,
+    sizes: Sequence[int] = (),
+    one_more: Path | None = None,
     say: Say = lambda _msg: None,
 ) -> dict[str, Any]:
-    """Every figure of the benchmark, as one JSON-able dict (see ``render``)."""
+    """Every figure of the benchmark, as one JSON-able dict (see ``bench_report.render``).
+
+    ``sizes``: the scaled stores to measure (default ``scales(scale)``); ``one_more``: the
+    document whose ingest is timed into each scaled store and into an empty one (default: one
+    of the project's sample pages, which no scaled store holds)."""
     from vectorstore.chroma_store import ChromaStore
     from vectorstore.embedder import DIM, MODEL_NAME
 
     results: dict[str, Any] = {"machine": machine()}
+    one_more = one_more or min(sample_corpus_dir().glob("*.md"))
     questions = [i.question for i in items]
     cache_dir = bench_scale.cache_root(cache)
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -192,153 +195,26 @@ def run_bench(
             ask: dict[str, Any] = {"corpus": bench_scale.probe(home, questions, passes, say)}
             ask["corpus"]["baseline"] = bench_scale.baseline_latency(
                 baseline, questions, k, passes)
-            big_home, info = bench_scale.scaled_store(source, scale, cache_dir, say)
+            ask["sizes"] = {}
+            for n in sizes or scales(scale):
+                big_home, info = bench_scale.scaled_store(source, n, cache_dir, say)
+                got = bench_scale.probe(big_home, questions, passes, say, one_more=one_more)
+                got["store"] = info
+                big_base = bench_scale.scaled_baseline(baseline, n, cache_dir, fp32, say)
+                got["baseline"] = bench_scale.baseline_latency(big_base, questions, k, passes)
+                big_base.close()
+                ask["sizes"][str(n)] = got
             source.close()
-            ask["scale"] = bench_scale.probe(big_home, questions, passes, say)
-            ask["scale"]["store"] = info
-            big_base = bench_scale.scaled_baseline(baseline, scale, cache_dir, fp32, say)
-            ask["scale"]["baseline"] = bench_scale.baseline_latency(big_base, questions, k, passes)
-            big_base.close()
+            ask["scale"] = ask["sizes"].get(str(scale), {})
             results["ask"] = ask
         finally:
             baseline.close()
     results["machine"]["load_average_at_end"] = (
         list(os.getloadavg()) if hasattr(os, "getloadavg") else None)
-    results["targets"] = targets(results, scale)
+    results["targets"] = targets(results)
     return results
 
 
-def _status(value: float | None, target: float, op: str) -> str:
-    if value is None:
-        return "n/a"
-    ok = value <= target if op == "<=" else value < target
-    return "PASS" if ok else "MISS"
-
-
-def targets(results: dict[str, Any], scale: int) -> dict[str, dict[str, Any]]:
-    ask = results.get("ask", {})
-    values = {
-        "ingest_ratio_to_raw_encode": results["ingest"]["ingest_ratio_to_raw_encode"],
-        "ask_p95_ms_corpus": ask.get("corpus", {}).get("answer_ms_p95"),
-        "ask_p95_ms_scale": ask.get("scale", {}).get("answer_ms_p95"),
-        "peak_rss_mb_scale": ask.get("scale", {}).get("peak_rss_mb"),
-    }
-    out = {}
-    for name, (target, op) in TARGETS.items():
-        status = _status(values[name], target, op)
-        if name.endswith("_scale") and scale < 100_000 and status != "n/a":
-            status += f" (at {scale} chunks, not 100,000)"
-        out[name] = {"value": values[name], "target": f"{op} {target:g}", "status": status}
-    enc = [r for r in results.get("encoders", []) if "seconds" in r]
-    if enc:
-        out["encoding_faster_than_fp32"] = _encoding_target(enc, results["ingest"]["encoder"])
-    return out
-
-
-def _encoding_target(rows: list[dict[str, Any]], adopted: str) -> dict[str, Any]:
-    """The adopted encoder (default threads) against fp32: faster, same quality."""
-    fp32 = rows[0]
-    mine = next((r for r in rows if r["encoder"] == adopted and r["threads"] == "default"), fp32)
-    keys = [k for k in fp32 if k.startswith("hybrid_retrieved_at_")]
-    same = all(
-        mine[k] is None or fp32[k] is None or mine[k] >= fp32[k] - 0.01 for k in keys)
-    faster = (mine["speedup_vs_fp32"] or 0) > 1.0
-    ok = faster and same and mine["cosine_mean"] >= 0.99
-    return {"value": f"{mine['name']}: x{mine['speedup_vs_fp32']} speed, cosine "
-            f"{mine['cosine_mean']}, retrieval {'kept' if same else 'lost'}",
-            "target": "faster than fp32, cosine >= 0.99, retrieved@k within 1 point",
-            "status": "PASS" if ok else "MISS"}
-
-
-# -- rendering -----------------------------------------------------------------------------------
-
-
-def _v(value: Any, unit: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:,.2f}{unit}" if value < 100 else f"{value:,.0f}{unit}"
-    return f"{value}{unit}"
-
-
-def render(results: dict[str, Any]) -> str:
-    m, ing, tg = results["machine"], results["ingest"], results["targets"]
-    ask = results.get("ask", {})
-    lines = [
-        f"rla bench, {m['date']}",
-        f"CPU: {m['cpu_model']}, {m['cores']} cores; flags: {' '.join(m['cpu_flags_relevant'])}",
-        f"torch {m['torch']}, {m['torch_threads']} threads; load average at start "
-        f"{_loads(m.get('load_average_at_start'))}, at end {_loads(m.get('load_average_at_end'))}",
-        "",
-        f"{'figure':<44} {'value':>12}  {'target':<10} status",
-    ]
-    rows: list[tuple[str, Any, str, str]] = [
-        (f"ingest: {ing['files']} files, {ing['pages']} pages, {ing['chunks']} chunks", "", "", ""),
-        (f"  ours, whole ingest (median of {ing['rounds']})", _v(ing["ours_s_median"], " s"), "",
-         ""),
-        ("  baseline, whole ingest", _v(ing["baseline_s_median"], " s"), "", ""),
-        ("  raw SentenceTransformer.encode (fp32)", _v(ing["raw_encode_s_median"], " s"), "", ""),
-        ("  ours pages/s", _v(ing["pages_per_s"]), "", ""),
-        ("  ours chunks/s", _v(ing["chunks_per_s"]), "", ""),
-        ("  ours / raw encode (median of rounds)", _v(ing["ingest_ratio_to_raw_encode"]),
-         *_t(tg, "ingest_ratio_to_raw_encode")),
-        ("  ours / baseline (median of rounds)", _v(ing["ingest_ratio_to_baseline"]), "", ""),
-    ]
-    for size in ("corpus", "scale"):
-        a = ask.get(size)
-        if not a:
-            continue
-        b = a.get("baseline", {})
-        rows += [
-            (f"ask at {a['chunks']:,} chunks ({a['asks']} asks)", "", "", ""),
-            ("  ours retrieval p50 / p95",
-             f"{_v(a['retrieve_ms_p50'])} / {_v(a['retrieve_ms_p95'])} ms", "", ""),
-            ("  ours whole answer p50", _v(a["answer_ms_p50"], " ms"), "", ""),
-            ("  ours whole answer p95", _v(a["answer_ms_p95"], " ms"),
-             *_t(tg, f"ask_p95_ms_{size}")),
-            ("  baseline retrieval p50 / p95",
-             f"{_v(b.get('retrieve_ms_p50'))} / {_v(b.get('retrieve_ms_p95'))} ms", "", ""),
-            ("  serving process peak RSS", _v(a["peak_rss_mb"], " MB"),
-             *(_t(tg, "peak_rss_mb_scale") if size == "scale" else ("", ""))),
-            ("  serving process ready after (warm-up)", _v(a["ready_s"], " s"), "", ""),
-        ]
-    if "encoding_faster_than_fp32" in tg:
-        t = tg["encoding_faster_than_fp32"]
-        rows.append(("encoding faster than fp32, same quality", "see below", "", t["status"]))
-    for name, value, target, status in rows:
-        lines.append(f"{name:<44} {value:>12}  {target:<10} {status}".rstrip())
-    lines += ["", "stages of our ingest (s, median): " + _stages(ing["stage_seconds"]),
-              "stages of the baseline (s, median): " + _stages(ing["baseline_stage_seconds"])]
-    enc = results.get("encoders")
-    if enc:
-        k = next((key.rsplit("_", 1)[1] for r in enc for key in r
-                  if key.startswith("hybrid_retrieved_at_")), "k")
-        lines += ["", f"encoders on the {ing['chunks']} corpus chunks (median of rounds):",
-                  f"{'option':<24} {'s':>7} {'chunks/s':>8} {'speed-up':>8} {'cos mean':>8} "
-                  f"{'cos min':>8} {'hybrid@' + k:>9} {'dense@' + k:>8}"]
-        for r in enc:
-            if "skipped" in r:
-                lines.append(f"{r['name']:<24} skipped: {r['skipped']}")
-                continue
-            lines.append(
-                f"{r['name']:<24} {r['seconds']:>7.2f} {_v(r['chunks_per_s']):>8} "
-                f"{'x' + _v(r['speedup_vs_fp32']):>8} {r['cosine_mean']:>8.5f} "
-                f"{r['cosine_min']:>8.5f} {_v(r.get('hybrid_retrieved_at_' + k)):>9} "
-                f"{_v(r.get('dense_retrieved_at_' + k)):>8}")
-        if "encoding_faster_than_fp32" in tg:
-            t = tg["encoding_faster_than_fp32"]
-            lines.append(f"adopted: {t['value']} -> {t['status']} ({t['target']})")
-    return "\n".join(lines)
-
-
-def _t(targets_: dict[str, Any], name: str) -> tuple[str, str]:
-    t = targets_.get(name)
-    return (t["target"], t["status"]) if t else ("", "")
-
-
-def _stages(stages: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
-
-
-def _loads(values: Sequence[float] | None) -> str:
-    return "n/a" if not values else " ".join(f"{v:.1f}" for v in values)
+def scales(scale: int) -> tuple[int, ...]:
+    """The sizes ``--scale`` measures: 100,000 (a target's size) and ``scale`` if larger."""
+    return (SIZES[0], scale) if scale > SIZES[0] else (scale,)

@@ -29,10 +29,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from assistant.config import Settings
+from assistant.library.summary import DocSummary
 from assistant.types import Chunk, DocumentCard
 from ingest.units import UNITS_VERSION
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embedder import DIM, MODEL_NAME
+from vectorstore.keyword_folder import KeywordFolder, doc_rows
+from vectorstore.segments import Segment, replicate
 
 NOISE = 1e-3  # size of the perturbation added to each replicated unit vector
 BATCH = 5000
@@ -86,7 +90,8 @@ def scaled_store(source: ChromaStore, n: int, cache: Path, say: Say) -> tuple[Pa
     if not chunks:
         raise ValueError("the source store is empty")
     encoder = source.recorded_encoder()
-    key = _key(MODEL_NAME, encoder, n, f"units-{UNITS_VERSION}", *(c.chunk_id for c in chunks))
+    key = _key(MODEL_NAME, encoder, n, f"units-{UNITS_VERSION}", "summary-1", "keyword-1",
+               *(c.chunk_id for c in chunks))
     home = cache / f"ours-{n}-{key}"
     info = _ready(home)
     if info is not None:
@@ -98,6 +103,7 @@ def scaled_store(source: ChromaStore, n: int, cache: Path, say: Say) -> tuple[Pa
     units = source.unit_vectors([c.chunk_id for c in chunks])  # copies share their sentences
     packed = [units.get(c.chunk_id, "") for c in chunks]
     cards = {c.doc_id: c for c in source.cards()}
+    summaries = source.card_summaries()
     store = ChromaStore(home / "chroma", model_name=MODEL_NAME, dim=DIM, encoder=encoder)
     copies = math.ceil(n / len(chunks))
     written = 0
@@ -115,9 +121,10 @@ def scaled_store(source: ChromaStore, n: int, cache: Path, say: Say) -> tuple[Pa
             first = copy - len(pending_vectors) + 1
             for c in range(first, copy + 1):
                 _put_cards(store, chunks[: min(len(chunks), n - c * len(chunks))], vectors,
-                           cards, c)
+                           cards, summaries, c)
             pending, pending_vectors, pending_units = [], [], []
             say(f"scaled store: {written}/{n} chunks")
+    _keyword_index(home, store, chunks, copies, n)
     store.close()
     info = {"chunks": n, "copies": copies, "encoder": encoder,
             "built_s": round(time.perf_counter() - started, 1)}
@@ -130,9 +137,10 @@ def _put_cards(
     chunks: Sequence[Chunk],
     vectors: npt.NDArray[np.float32],
     cards: dict[str, DocumentCard],
+    summaries: dict[str, str],
     copy: int,
 ) -> None:
-    """The cards of one copy's documents, written after all of their chunks."""
+    """The cards of one copy's documents (with their tag summaries), after their chunks."""
     for doc_id in dict.fromkeys(c.doc_id for c in chunks):
         card = cards.get(doc_id)
         if card is None:
@@ -143,7 +151,34 @@ def _put_cards(
             replace(card, doc_id=_doc_id(doc_id, copy), file=_file(card.file, copy),
                     chunks=len(mine)),
             (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32),
+            _renamed_summary(summaries.get(doc_id, ""), copy),
         )
+
+
+def _renamed_summary(raw: str, copy: int) -> str:
+    """A copy's summary: the same counts, its own chunk ids for the table passages."""
+    summary = DocSummary.from_json(raw)
+    if summary is None or copy == 0:
+        return raw
+    return replace(summary, tables=tuple(f"{c}~{copy}" for c in summary.tables)).to_json()
+
+
+def _keyword_index(home: Path, store: ChromaStore, chunks: Sequence[Chunk], copies: int,
+                   n: int) -> None:
+    """The scaled store's keyword index, as ``rla`` keeps it: the source's segment repeated
+    for each copy (no text is tokenised twice), at the store's revision."""
+    rows = doc_rows(chunks)
+    seg = Segment.build(rows)
+    whole = n // len(chunks)
+    ids = np.array([_replica_id(bytes(i).decode(), j).encode()
+                    for j in range(whole) for i in seg.ids])
+    names = np.array([_doc_id(bytes(d).decode(), j).encode()
+                      for j in range(whole) for d in seg.doc_names])
+    folder = KeywordFolder(Settings(home=home).keyword_dir)
+    folder.put_segment(store.revision(), replicate(seg, ids, names))
+    if whole < copies:  # the last, partial copy: its passages as any new document's are
+        last = [_replica(c, whole) for c in chunks[: n - whole * len(chunks)]]
+        folder.put(store.revision(), doc_rows(last))
 
 
 def _doc_id(doc_id: str, copy: int) -> str:
@@ -154,11 +189,15 @@ def _file(file: str, copy: int) -> str:
     return file if copy == 0 else f"copy{copy:05d}-{file}"
 
 
+def _replica_id(chunk_id: str, copy: int) -> str:
+    return chunk_id if copy == 0 else f"{chunk_id}~{copy}"
+
+
 def _replica(chunk: Chunk, copy: int) -> Chunk:
     if copy == 0:
         return chunk
-    return replace(chunk, chunk_id=f"{chunk.chunk_id}~{copy}", doc_id=_doc_id(chunk.doc_id, copy),
-                   file=_file(chunk.file, copy))
+    return replace(chunk, chunk_id=_replica_id(chunk.chunk_id, copy),
+                   doc_id=_doc_id(chunk.doc_id, copy), file=_file(chunk.file, copy))
 
 
 def scaled_baseline(pipeline: Any, n: int, cache: Path, embedder: Any, say: Say) -> Any:
@@ -198,8 +237,12 @@ def scaled_baseline(pipeline: Any, n: int, cache: Path, embedder: Any, say: Say)
 # -- the serving probe ---------------------------------------------------------------------------
 
 
-def probe(home: Path, questions: Sequence[str], passes: int, say: Say) -> dict[str, Any]:
-    """Run the probe on ``home`` in a fresh process and return what it measured."""
+def probe(
+    home: Path, questions: Sequence[str], passes: int, say: Say, one_more: Path | None = None
+) -> dict[str, Any]:
+    """Run the probe on ``home`` in a fresh process and return what it measured; with
+    ``one_more``, also the time to ingest that document into ``home`` (removed again after)
+    and into an empty store, by the same process."""
     env = dict(os.environ, RLA_HOME=str(home))
     with_questions = home.parent / f".probe-questions-{os.getpid()}.json"
     with_questions.write_text(json.dumps(list(questions)))
@@ -207,7 +250,7 @@ def probe(home: Path, questions: Sequence[str], passes: int, say: Say) -> dict[s
         say(f"serving probe on {home.name} ({passes} passes over {len(questions)} questions)")
         done = subprocess.run(
             [sys.executable, "-m", "assistant.dev.bench_scale", str(home), str(with_questions),
-             str(passes)],
+             str(passes), *([str(one_more)] if one_more else [])],
             env=env, capture_output=True, text=True, check=False,
         )
     finally:
@@ -218,7 +261,9 @@ def probe(home: Path, questions: Sequence[str], passes: int, say: Say) -> dict[s
     return result
 
 
-def _serve_and_measure(home: Path, questions: Sequence[str], passes: int) -> dict[str, Any]:
+def _serve_and_measure(
+    home: Path, questions: Sequence[str], passes: int, one_more: Path | None = None
+) -> dict[str, Any]:
     from assistant.config import Settings
     from assistant.core import Assistant
     from assistant.dev.evaluate import forget_recent_queries, percentile
@@ -237,7 +282,8 @@ def _serve_and_measure(home: Path, questions: Sequence[str], passes: int) -> dic
             answer = assistant.ask(q)
             whole.append((time.perf_counter() - t) * 1000)
             retrieve.append(float(answer.timings_ms.get("retrieve", 0.0)))
-    rss_kb = peak_rss_kb()
+    rss_kb = peak_rss_kb()  # before any ingest: the serving process's own peak
+    added = _one_more(assistant, one_more) if one_more else {}
     return {
         "chunks": assistant.store.count(),
         "encoder": getattr(assistant.embedder, "encoder", ""),
@@ -248,7 +294,39 @@ def _serve_and_measure(home: Path, questions: Sequence[str], passes: int) -> dic
         "answer_ms_p50": round(percentile(whole, 50), 1),
         "answer_ms_p95": round(percentile(whole, 95), 1),
         "peak_rss_mb": round(rss_kb / 1024, 1),
+        **added,
     }
+
+
+def _one_more(assistant: Any, path: Path, rounds: int = 2) -> dict[str, Any]:
+    """Wall time of ``Assistant.ingest`` of one document into this store and into an empty
+    one, alternating, median of ``rounds``; the document is removed from this store after."""
+    import tempfile
+
+    from assistant.core import Assistant
+
+    big: list[float] = []
+    empty: list[float] = []
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory(prefix="rla-one-more-") as tmp:
+            fresh = Assistant(replace(assistant.settings, home=Path(tmp)),
+                              embedder=assistant.embedder)
+            empty.append(_timed_ingest(fresh, path))
+            fresh.store.close()
+        big.append(_timed_ingest(assistant, path))
+        assistant.remove(path.name)
+    big_s, empty_s = sorted(big)[len(big) // 2], sorted(empty)[len(empty) // 2]
+    return {"one_more_file": path.name, "one_more_s": round(big_s, 3),
+            "one_more_empty_s": round(empty_s, 3),
+            "one_more_ratio": round(big_s / empty_s, 3) if empty_s else None}
+
+
+def _timed_ingest(assistant: Any, path: Path) -> float:
+    started = time.perf_counter()
+    report = assistant.ingest([path])
+    if len(report.ingested) != 1:
+        raise RuntimeError(f"{path.name} did not ingest: {report.to_dict()}")
+    return time.perf_counter() - started
 
 
 def peak_rss_kb() -> int:
@@ -284,4 +362,6 @@ def baseline_latency(
 
 if __name__ == "__main__":
     _home, _questions, _passes = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-    print(json.dumps(_serve_and_measure(_home, json.loads(_questions.read_text()), _passes)))
+    _more = Path(sys.argv[4]) if len(sys.argv) > 4 else None
+    print(json.dumps(_serve_and_measure(_home, json.loads(_questions.read_text()), _passes,
+                                        _more)))

@@ -22,7 +22,8 @@ SMALL_PDFS = [
 
 @pytest.mark.slow
 def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
-    from assistant.dev.bench import render, run_bench
+    from assistant.dev.bench import run_bench
+    from assistant.dev.bench_report import render
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -52,6 +53,9 @@ def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
             assert ask[key] > 0
         assert ask["baseline"]["retrieve_ms_p95"] > 0
     assert data["ask"]["scale"]["baseline"]["chunks"] == 2000
+    assert data["ask"]["sizes"]["2000"] == data["ask"]["scale"]
+    more = data["ask"]["scale"]
+    assert more["one_more_s"] > 0 and more["one_more_empty_s"] > 0 and more["one_more_ratio"] > 0
     measured = [r for r in data["encoders"] if "seconds" in r]
     assert measured[0]["name"] == "torch fp32" and measured[0]["cosine_mean"] == pytest.approx(1)
     for row in measured:
@@ -60,6 +64,7 @@ def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
         assert target["status"].split()[0] in {"PASS", "MISS", "n/a"}
     text = render(results)
     assert "ours / raw encode" in text and "peak RSS" in text and "encoders" in text
+    assert "one more document" in text and "ready after" in text
 
     # The scaled stores are cached: a second build finds them.
     from assistant.dev.bench_scale import cache_root
