@@ -19,6 +19,7 @@ import numpy as np
 
 from vectorstore.chroma_client import ENCODER_KEY, make_client, open_collection
 from vectorstore.freshness import Gate, Generation
+from vectorstore.records import RecentRows
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -61,6 +62,7 @@ class StoreConnection:
         # (when read, revision, the doc ids that have a card)
         self._revision_cache: tuple[float, str, frozenset[str]] | None = None
         self._carded: tuple[str, frozenset[str]] = ("", frozenset())  # (revision, doc ids)
+        self._recent = RecentRows()  # rows the last searches read, for the steps after them
         # Embedded: another process's writes reach SQLite, not this process's loaded index.
         self._generation = None if url else Generation(self.path)
         self._gate = Gate(self._changed_elsewhere, self._reopen)
@@ -91,6 +93,7 @@ class StoreConnection:
         log.info("the store at %s was changed by another process; reopening it", self.path)
         self._release()
         self._revision_cache = None
+        self._recent.clear()
         if self._generation is not None:
             self._generation.mark_seen()
 
@@ -104,6 +107,7 @@ class StoreConnection:
         """After every write: a new revision token in the store itself (seen by every client of
         a server), and for an embedded store the generation file other processes watch."""
         self._revision_cache = None
+        self._recent.clear()
         try:
             self._mark()
         except Exception as exc:  # never hide the write's own error (this runs in a finally)
@@ -194,6 +198,7 @@ class StoreConnection:
             value = f"{chunks.id}:{token}"
             if self._carded[0] != value:
                 self._carded = (value, frozenset(cards.get(include=[])["ids"]))
+                self._recent.clear()
             carded = self._carded[1]
         self._revision_cache = (now, value, carded)
         return value, carded

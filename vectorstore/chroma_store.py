@@ -141,12 +141,16 @@ class ChromaStore(StoreConnection):
         return np.stack([by_id[cid] for cid in chunk_ids]).astype(np.float32)
 
     def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, str]:
-        """The packed unit vectors stored with each of ``chunk_ids`` (those that have them)."""
-        if not chunk_ids:
-            return {}
-        with self._use() as (col, _):
-            got = col.get(ids=list(dict.fromkeys(chunk_ids)), include=["metadatas"])
-        return packed_units(got["ids"], got["metadatas"])
+        """The packed unit vectors stored with each of ``chunk_ids`` (those that have them);
+        read again only for rows the last searches did not read."""
+        wanted = list(dict.fromkeys(chunk_ids))
+        seen = self._recent.units(wanted)
+        missing = [cid for cid in wanted if cid not in seen]
+        if missing:
+            with self._use() as (col, _):
+                got = col.get(ids=missing, include=["metadatas"])
+            seen.update(packed_units(got["ids"], got["metadatas"]))
+        return {cid: packed for cid, packed in seen.items() if packed}
 
     def put_unit_vectors(self, packed: Mapping[str, str]) -> None:
         """Store (or replace) the packed unit vectors of existing chunks (``rla retag``)."""
@@ -172,9 +176,14 @@ class ChromaStore(StoreConnection):
 
     def card_summaries(self) -> dict[str, str]:
         """Each card's summary of its passages' tags (JSON; "" for a card stored without)."""
+        return {card.doc_id: summary for card, summary in self.cards_with_summaries()}
+
+    def cards_with_summaries(self) -> list[tuple[DocumentCard, str]]:
+        """Every card with its summary, in one read (the catalogue is built from these)."""
         with self._use() as (_, cards):
             rows = list(paged(cards, include_documents=False))
-        return {str(meta["doc_id"]): str(meta.get(SUMMARY) or "") for _, _, meta in rows if meta}
+        return [(DocumentCard.from_metadata(meta), str(meta.get(SUMMARY) or ""))
+                for _, _, meta in rows if meta]
 
     def card(self, doc_id: str) -> DocumentCard | None:
         with self._use() as (_, cards):
@@ -221,10 +230,9 @@ class ChromaStore(StoreConnection):
         for attempt in (1, 2):
             try:
                 with self._use() as (chunks, _):
-                    n = min(n, chunks.count())
                     if n <= 0:
                         return []
-                    got = chunks.query(
+                    got = chunks.query(  # n above the count gives them all (no count read)
                         query_embeddings=vector,
                         n_results=n,
                         where=cast(Any, where) if where else None,
@@ -240,6 +248,7 @@ class ChromaStore(StoreConnection):
             docs = (got["documents"] or [[]])[0]
             metas = (got["metadatas"] or [[]])[0]
             dists = (got["distances"] or [[]])[0]
+            self._recent.remember(ids, metas)
             rows = list(zip(ids, docs, metas, dists, strict=True))
             if attempt == 1 and self._generation is not None and any(not m for *_, m, _ in rows):
                 # Removed since this process loaded the index: its view is stale.
@@ -257,18 +266,23 @@ class ChromaStore(StoreConnection):
     ) -> dict[str, float]:
         """Cosine similarity of ``query`` to each stored chunk named (unknown ids are left out):
         for chunks that keyword search found but dense search did not rank."""
-        if not chunk_ids:
+        wanted = list(dict.fromkeys(chunk_ids))
+        found = self._recent.vectors(wanted)
+        missing = [cid for cid in wanted if cid not in found]
+        if missing:
+            with self._use() as (chunks, _):
+                got = chunks.get(ids=missing, include=["embeddings"])
+            stored: Any = got["embeddings"]
+            if stored is not None:
+                found.update(zip(got["ids"], np.asarray(stored, dtype=np.float32), strict=True))
+        if not found:
             return {}
-        with self._use() as (chunks, _):
-            got = chunks.get(ids=list(dict.fromkeys(chunk_ids)), include=["embeddings"])
-        stored = got["embeddings"]
-        if stored is None or len(got["ids"]) == 0:
-            return {}
-        matrix = np.asarray(stored, dtype=np.float32)
+        ids = list(found)
+        matrix = np.stack([found[cid] for cid in ids]).astype(np.float32)
         vector = np.asarray(query, dtype=np.float32).reshape(-1)
         norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(vector) or 1.0)
         sims = (matrix @ vector) / np.where(norms == 0, 1.0, norms)
-        return {cid: float(s) for cid, s in zip(got["ids"], sims.tolist(), strict=True)}
+        return {cid: float(s) for cid, s in zip(ids, sims.tolist(), strict=True)}
 
     def all_chunks(self) -> list[Chunk]:
         """Every chunk of a carded document, ordered by document and position."""
@@ -293,7 +307,9 @@ class ChromaStore(StoreConnection):
             return {}
         carded = self.carded_doc_ids()
         with self._use() as (col, _):
-            got = col.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
+            got = col.get(ids=list(dict.fromkeys(chunk_ids)),
+                          include=["documents", "metadatas", "embeddings"])
+        self._recent.remember(got["ids"], got["metadatas"] or [], got["embeddings"])
         rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
         return {cid: Chunk.from_record(cid, doc or "", meta) for cid, doc, meta in rows
                 if meta and str(meta.get("doc_id")) in carded}

@@ -3,8 +3,13 @@ stored with (its packed unit vectors included, and kept when the metadata is rew
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import numpy.typing as npt
 
 from assistant.types import Chunk
 from vectorstore.unitvec import UNIT_VECTORS
@@ -64,3 +69,44 @@ def packed_units(
         for cid, meta in zip(ids, rows, strict=True)
         if meta and meta.get(UNIT_VECTORS)
     }
+
+
+class RecentRows:
+    """The packed unit vectors and the vectors of the rows a search just read, so the steps
+    after it (the rerank, a keyword hit's similarity) need no second read. Emptied whenever
+    the store's revision changes; bounded, oldest out first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._units: OrderedDict[str, str] = OrderedDict()
+        self._vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._units.clear()
+            self._vectors.clear()
+
+    def remember(self, ids: Sequence[str], metas: Sequence[Mapping[str, Any] | None],
+                 vectors: Any = None) -> None:
+        with self._lock:
+            for i, (cid, meta) in enumerate(zip(ids, metas, strict=True)):
+                if not meta:
+                    continue
+                self._put(self._units, cid, str(meta.get(UNIT_VECTORS) or ""))
+                if vectors is not None and len(vectors) > i:
+                    self._put(self._vectors, cid, np.asarray(vectors[i], dtype=np.float32))
+
+    def _put(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
+        table[key] = value
+        table.move_to_end(key)
+        while len(table) > self._size:
+            table.popitem(last=False)
+
+    def units(self, ids: Sequence[str]) -> dict[str, str]:
+        with self._lock:
+            return {cid: self._units[cid] for cid in ids if cid in self._units}
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        with self._lock:
+            return {cid: self._vectors[cid] for cid in ids if cid in self._vectors}

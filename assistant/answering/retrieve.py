@@ -143,11 +143,17 @@ class HybridRetriever:
         self, query: str, n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[Chunk, float]]:
         """Up to ``n`` stored chunks BM25 scores for ``query`` that match ``where``, best first
-        (four times as many are scored when a filter may drop some)."""
+        (read ``n`` at a time, up to four times as many, while a filter drops some)."""
         ranked = self.keyword_index().search(query, n * 4 if where else n)
-        found = self._store.chunks_by_id([cid for cid, _ in ranked])
-        hits = [(found[cid], s) for cid, s in ranked if cid in found]
-        return [(c, s) for c, s in hits if _matches(c, where)][:n]
+        hits: list[tuple[Chunk, float]] = []
+        for start in range(0, len(ranked), n):  # a slice at a time: most hits pass a filter
+            batch = ranked[start : start + n]
+            found = self._store.chunks_by_id([cid for cid, _ in batch])
+            hits += [(found[cid], s) for cid, s in batch
+                     if cid in found and _matches(found[cid], where)]
+            if len(hits) >= n or not where:
+                break
+        return hits[:n]
 
     def search(
         self,

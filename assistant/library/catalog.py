@@ -148,9 +148,9 @@ class Catalog:
     @classmethod
     def of_store(cls, store: ChromaStore) -> Catalog:
         """The store's catalogue from its cards: no passage is read."""
-        summaries = {d: s for d, raw in store.card_summaries().items()
-                     if (s := DocSummary.from_json(raw)) is not None}
-        return cls({c.doc_id: c for c in store.cards()}, StoredPassages(store), summaries)
+        read = store.cards_with_summaries()
+        summaries = {c.doc_id: s for c, raw in read if (s := DocSummary.from_json(raw)) is not None}
+        return cls({c.doc_id: c for c, _ in read}, StoredPassages(store), summaries)
 
     @classmethod
     def of_chunks(cls, chunks: Iterable[Chunk], cards: Iterable[DocumentCard] = ()) -> Catalog:
