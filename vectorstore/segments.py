@@ -1,7 +1,9 @@
 """Immutable segments of the keyword index: postings on disk, read through memory maps.
 
-A segment holds the passages of some documents: for each term (sorted, so a term is found by
-binary search) the rows that contain it and how often, plus each row's length in tokens, its
+A segment holds the passages of some documents: for each term (by a 64-bit hash of it, sorted,
+so a term is found by binary search; a token of any length costs eight bytes, and two terms
+sharing a hash, about one chance in 10^19 per pair, would only share postings) the rows that
+contain it and how often, plus each row's length in tokens, its
 chunk id and the documents' row ranges. Rows of one document are contiguous. A segment is
 written once and never changed: new documents make a new segment, removed documents are
 listed in the index's manifest, and merging writes a new segment without them (Lucene's
@@ -9,12 +11,14 @@ design, small enough to read in one sitting).
 
 Files of a segment directory, all ``.npy`` (opened with ``mmap_mode="r"``, so opening reads
 nothing and a query touches only its terms' postings):
-``terms`` (T,) sorted str, ``ptr`` (T+1,) int64, ``rows`` (P,) int32, ``tfs`` (P,) uint16,
-``lengths`` (R,) int32, ``ids`` (R,) bytes, ``doc_names`` (D,) bytes, ``doc_ptr`` (D+1,) int64.
+``terms`` (T,) sorted uint64 term hashes, ``ptr`` (T+1,) int64, ``rows`` (P,) int32,
+``tfs`` (P,) uint16, ``lengths`` (R,) int32, ``ids`` (R,) bytes, ``doc_names`` (D,) bytes,
+``doc_ptr`` (D+1,) int64.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections import Counter
@@ -33,7 +37,7 @@ _TF_MAX = np.iinfo(np.uint16).max
 
 @dataclass(frozen=True)
 class Segment:
-    terms: npt.NDArray[np.str_]
+    terms: npt.NDArray[np.uint64]
     ptr: npt.NDArray[np.int64]
     rows: npt.NDArray[np.int32]
     tfs: npt.NDArray[np.uint16]
@@ -54,8 +58,9 @@ class Segment:
 
     def postings(self, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
         """The rows holding ``term`` and its count in each (empty arrays when none does)."""
-        i = int(np.searchsorted(self.terms, term))
-        if i >= len(self.terms) or self.terms[i] != term:
+        key = term_key(term)
+        i = int(np.searchsorted(self.terms, key))
+        if i >= len(self.terms) or self.terms[i] != key:
             return _NO_ROWS, _NO_TFS
         start, end = int(self.ptr[i]), int(self.ptr[i + 1])
         return self.rows[start:end], self.tfs[start:end]
@@ -87,7 +92,7 @@ class Segment:
                     row_ids.append(row)
                     counts.append(n)
             doc_ptr.append(len(ids))
-        words = np.array(list(vocab), dtype=str) if vocab else np.zeros(0, dtype="<U1")
+        words = np.array([term_key(w) for w in vocab], dtype=np.uint64)
         order = np.argsort(words, kind="stable")  # new id of each old id: its sorted place
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
@@ -101,7 +106,7 @@ class Segment:
     @classmethod
     def _assemble(
         cls,
-        terms: npt.NDArray[np.str_],
+        terms: npt.NDArray[np.uint64],
         term_of: npt.NDArray[np.int64],
         rows: npt.NDArray[np.int32],
         tfs: npt.NDArray[np.int64],
@@ -157,7 +162,7 @@ def merge(parts: Sequence[tuple[Segment, frozenset[str]]]) -> Segment:
                 keep[start:end] = False
         kept.append(keep)
     terms = np.unique(np.concatenate([np.asarray(s.terms) for s, _ in parts])) if parts else (
-        np.zeros(0, dtype="<U1"))
+        np.zeros(0, dtype=np.uint64))
     term_of, rows, tfs = [], [], []
     lengths, ids, names, doc_ptr = [], [], [], [np.zeros(1, dtype=np.int64)]
     offset = 0
@@ -206,6 +211,12 @@ def replicate(seg: Segment, ids: npt.NDArray[np.bytes_], doc_names: npt.NDArray[
     doc_ptr = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(doc_sizes)])
     return Segment(np.asarray(seg.terms), ptr * copies, out_rows, out_tfs,
                    np.tile(np.asarray(seg.lengths), copies), ids, doc_names, doc_ptr)
+
+
+def term_key(term: str) -> np.uint64:
+    """The 64-bit key a term is indexed by (blake2b of its UTF-8)."""
+    digest = hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()
+    return np.uint64(int.from_bytes(digest, "little"))
 
 
 _NO_ROWS = np.zeros(0, dtype=np.int32)

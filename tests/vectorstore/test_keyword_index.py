@@ -186,3 +186,16 @@ def test_an_index_of_another_store_is_never_taken_as_current(tmp_path: Path) -> 
     _add(again, "alpha", ["Disguised compliance misled the professionals."])
     assert again.revision() != old.revision
     assert folder.sync(again).revision == again.revision()
+
+
+def test_a_huge_token_costs_eight_bytes(tmp_path: Path) -> None:
+    """A run of letters with no break is one token; terms are kept as 64-bit hashes, so a
+    passage of pathological text cannot make the index (or its memory) explode."""
+    giant = "a" * 200_000
+    folder = KeywordFolder(tmp_path / "kw")
+    folder.put("r", doc_rows([_chunk("x", 0, f"{giant} neglect"), _chunk("x", 1, "neglect")]))
+    index = folder.current()
+    terms = index.parts[0].segment.terms
+    assert terms.dtype == np.uint64 and terms.nbytes < 100
+    assert [cid for cid, _ in index.search(giant, 2)] == ["x:0"]
+    assert index.df("neglect") == 2
