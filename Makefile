@@ -55,9 +55,11 @@ eval: $(VENV_STAMP)
 fit: $(VENV_STAMP)
 	RLA_HOME=$(EVAL_HOME) .venv/bin/rla eval $(EVAL_SETS) --fit
 
-# Takes several minutes; the 100,000-chunk stores are cached in RLA_BENCH_CACHE (~/.cache/rla-bench).
+# Takes several minutes; the scaled stores are cached in RLA_BENCH_CACHE (~/.cache/rla-bench).
+# SCALE=1000000 measures 100,000 and 1,000,000 passages (building the big stores takes ~1.5 h once).
+SCALE ?= 100000
 bench: $(VENV_STAMP)
-	.venv/bin/rla bench --corpus $(SHARED)/corpus/pdf --metadata $(SHARED)/corpus/metadata.csv --questions $(SHARED)/eval/dev.jsonl
+	.venv/bin/rla bench --scale $(SCALE) --corpus $(SHARED)/corpus/pdf --metadata $(SHARED)/corpus/metadata.csv --questions $(SHARED)/eval/dev.jsonl
 
 clean-venv:
 	rm -rf .venv

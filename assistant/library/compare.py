@@ -172,9 +172,9 @@ def compare(
     order: dict[str, tuple[Any, ...]] = {}
     universe: list[Doc] = (
         [] if by == "area" else [catalog.docs[d] for d in catalog.docs_with_passages(f)])
-    for doc in [*universe, *chunks]:
+    for doc in [*universe, *chunks]:  # periods by their start, other rows by name
         for row in _rows_of(doc, by):
-            start = doc.meta.get(CardKey.PERIOD_START)
+            start = doc.meta.get(CardKey.PERIOD_START) if by == "period" else None
             order.setdefault(row, (start if isinstance(start, int) else 9999, row))
     if by == "area":
         order.update({a.name: (9999, a.name) for a in catalog.areas(f) if a.name not in order})
