@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ from vectorstore.where import without_docs
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 SUMMARY = "summary_json"  # a card's summary of its passages' tags (assistant.library.summary)
 
 
@@ -144,13 +145,22 @@ class ChromaStore(StoreConnection):
         """The packed unit vectors stored with each of ``chunk_ids`` (those that have them);
         read again only for rows the last searches did not read."""
         wanted = list(dict.fromkeys(chunk_ids))
-        seen = self._recent.units(wanted)
+        seen = self._read_missing(self._recent.units(wanted), wanted, "metadatas",
+                                  lambda got: packed_units(got["ids"], got["metadatas"]))
+        return {cid: packed for cid, packed in seen.items() if packed}
+
+    def _read_missing(
+        self, seen: dict[str, T], wanted: Sequence[str], include: str,
+        take: Callable[[Any], Mapping[str, T]],
+    ) -> dict[str, T]:
+        """``seen`` (what the last searches read) with the rows of ``wanted`` it lacks read
+        now: one ``get`` of ``include``, whose result ``take`` turns into id -> value."""
         missing = [cid for cid in wanted if cid not in seen]
         if missing:
             with self._use() as (col, _):
-                got = col.get(ids=missing, include=["metadatas"])
-            seen.update(packed_units(got["ids"], got["metadatas"]))
-        return {cid: packed for cid, packed in seen.items() if packed}
+                got = col.get(ids=missing, include=[cast(Any, include)])
+            seen.update(take(got))
+        return seen
 
     def put_unit_vectors(self, packed: Mapping[str, str]) -> None:
         """Store (or replace) the packed unit vectors of existing chunks (``rla retag``)."""
@@ -267,14 +277,7 @@ class ChromaStore(StoreConnection):
         """Cosine similarity of ``query`` to each stored chunk named (unknown ids are left out):
         for chunks that keyword search found but dense search did not rank."""
         wanted = list(dict.fromkeys(chunk_ids))
-        found = self._recent.vectors(wanted)
-        missing = [cid for cid in wanted if cid not in found]
-        if missing:
-            with self._use() as (chunks, _):
-                got = chunks.get(ids=missing, include=["embeddings"])
-            stored: Any = got["embeddings"]
-            if stored is not None:
-                found.update(zip(got["ids"], np.asarray(stored, dtype=np.float32), strict=True))
+        found = self._read_missing(self._recent.vectors(wanted), wanted, "embeddings", _vectors)
         if not found:
             return {}
         ids = list(found)
@@ -326,3 +329,11 @@ class ChromaStore(StoreConnection):
     def count(self) -> int:
         with self._use() as (chunks, _):
             return int(chunks.count())
+
+
+def _vectors(got: Any) -> dict[str, npt.NDArray[np.float32]]:
+    """A ``get``'s rows as id -> vector (none when it returned no embeddings)."""
+    stored = got["embeddings"]
+    if stored is None:
+        return {}
+    return dict(zip(got["ids"], np.asarray(stored, dtype=np.float32), strict=True))
