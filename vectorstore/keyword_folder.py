@@ -158,15 +158,17 @@ class KeywordFolder:
 
     def _write(self, revision: str, rows: Sequence[DocRows], removed: frozenset[str]) -> None:
         manifest = self._manifest()
-        segments: list[dict[str, Any]] = manifest["segments"]
-        for entry in segments:
+        entries: list[tuple[dict[str, Any], Part]] = []  # each segment opened once
+        for entry in manifest["segments"]:
             seg = Segment.open(self.path / entry["name"])
             gone = removed & frozenset(seg.doc_rows)
             if gone:
                 entry["removed"] = sorted(set(entry.get("removed", ())) | gone)
+            entries.append((entry, Part(seg, frozenset(entry.get("removed", ())))))
         if rows:
-            segments.append(self._new_segment(manifest, Segment.build(rows)))
-        segments[:] = self._compacted(manifest, segments)
+            built = Segment.build(rows)
+            entries.append((self._new_segment(manifest, built), Part(built)))
+        manifest["segments"] = self._compacted(manifest, entries)
         manifest["revision"] = revision
         self._save_manifest(manifest)
         self._collect(manifest)
@@ -178,19 +180,15 @@ class KeywordFolder:
         return {"name": name, "removed": []}
 
     def _compacted(
-        self, manifest: dict[str, Any], segments: list[dict[str, Any]]
+        self, manifest: dict[str, Any], entries: list[tuple[dict[str, Any], Part]]
     ) -> list[dict[str, Any]]:
-        parts = [Part(Segment.open(self.path / e["name"]), frozenset(e["removed"]))
-                 for e in segments]
-        entries = list(zip(segments, parts, strict=True))
         out = []
         for entry, part in entries:  # rewrite segments mostly removed; drop emptied ones
             if part.live_rows == 0:
                 continue
             if part.removed and part.live_rows < (1 - REWRITE_REMOVED) * part.segment.size:
                 merged = merge([(part.segment, part.removed)])
-                entry = self._new_segment(manifest, merged)
-                part = Part(merged)
+                entry, part = self._new_segment(manifest, merged), Part(merged)
             out.append((entry, part))
         while len(out) > MAX_SEGMENTS:  # merge the two smallest, keeping the order of rows
             smallest = sorted(range(len(out)), key=lambda i: out[i][1].live_rows)[:2]
