@@ -84,7 +84,7 @@ def bench_ingest(
     home = work / "ours-0"
     baseline: Any = None
     texts: list[str] = []  # what ingest embeds: the chunks' texts, then their units'
-    chunk_count = [0]
+    chunk_count = 0  # how many of ``texts`` are chunks (known after the first "ours")
     for r in range(rounds):
         figures: dict[str, Any] = {}
         home = work / f"ours-{r}"
@@ -100,7 +100,7 @@ def bench_ingest(
                 report = assistant.ingest(list(corpus), metadata_csv=metadata)
                 figures["ours_s"] = report.seconds
                 figures["ours_stages"] = dict(report.stage_seconds)
-                figures["chunks"] = chunk_count[0] = report.chunks
+                figures["chunks"] = chunk_count = report.chunks
                 figures["pages"] = sum(c.pages for c in report.ingested)
                 if not texts:  # the same every round: what the raw encode is timed on
                     texts.extend(_embedded_texts(assistant.store.all_chunks()))
@@ -110,8 +110,7 @@ def bench_ingest(
                 raw_model.encode(texts, normalize_embeddings=True)
                 figures["raw_encode_s"] = time.perf_counter() - started
                 started = time.perf_counter()
-                raw_model.encode(texts[: figures.get("chunks") or chunk_count[0]],
-                                 normalize_embeddings=True)
+                raw_model.encode(texts[:chunk_count], normalize_embeddings=True)
                 figures["raw_encode_chunks_s"] = time.perf_counter() - started
             else:
                 if baseline is not None:
