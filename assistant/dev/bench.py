@@ -73,11 +73,12 @@ def bench_ingest(
     from assistant.config import Settings
     from assistant.core import Assistant
     from assistant.dev.baseline import BaselinePipeline, pdf_files
-    from vectorstore.embedder import MiniLMEmbedder
+    from vectorstore.embedder import MiniLMEmbedder, reference_model
 
     ours_embedder = MiniLMEmbedder(backend=Settings.from_env().embed_backend or _default())
     fp32 = MiniLMEmbedder(backend="torch")
-    raw_model = fp32.load()
+    raw_model = reference_model()  # SentenceTransformer itself: the floor
+    fp32.load()
     ours_embedder.load()
     pdfs = pdf_files(corpus)
     per_round: list[dict[str, Any]] = []

@@ -23,7 +23,13 @@ import numpy.typing as npt
 
 from assistant.types import Chunk, DocumentCard
 from vectorstore.chroma_store import ChromaStore
-from vectorstore.embedder import DIM, MODEL_NAME, MiniLMEmbedder, bf16_supported
+from vectorstore.embedder import (
+    DIM,
+    MODEL_NAME,
+    MiniLMEmbedder,
+    bf16_supported,
+    reference_model,
+)
 
 Say = Callable[[str], None]
 
@@ -69,7 +75,7 @@ class Option:
 
 
 def _options(fp32: MiniLMEmbedder) -> tuple[list[Option], list[dict[str, Any]]]:
-    model = fp32.load()
+    model = reference_model()  # quantized as sentence-transformers holds it
     bf16 = MiniLMEmbedder(backend="bf16")
     options = [
         Option("torch fp32", fp32, None, []),
