@@ -234,26 +234,46 @@ class ChromaStore(StoreConnection):
             excluded |= strays
         return [(c, s) for c, s in hits if c.doc_id in carded]
 
-    def _query(
-        self, vector: npt.NDArray[np.float32], n: int, where: dict[str, Any] | None
-    ) -> list[tuple[Chunk, float]]:
+    def nearest(
+        self, query: npt.NDArray[np.float32], n: int, ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ids of the ``n`` nearest chunks (among ``ids`` when given) with their cosine
+        similarity, best first: no text or metadata is read (``chunks_by_id`` reads what is
+        kept). Chunks of documents without a card may be among them."""
+        if n <= 0 or (ids is not None and not ids):
+            return []
+        vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        got = self._search(vector, n, None, ids, ["distances"])
+        return [(cid, 1.0 - float(d))
+                for cid, d in zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True)]
+
+    def _search(self, vector: npt.NDArray[np.float32], n: int, where: dict[str, Any] | None,
+                ids: Sequence[str] | None, include: list[str]) -> Any:
+        """One Chroma query, tried again once on a reopened store if it fails."""
         for attempt in (1, 2):
             try:
                 with self._use() as (chunks, _):
-                    if n <= 0:
-                        return []
-                    got = chunks.query(  # n above the count gives them all (no count read)
+                    return chunks.query(  # n above the count gives them all (no count read)
                         query_embeddings=vector,
                         n_results=n,
                         where=cast(Any, where) if where else None,
-                        include=["documents", "metadatas", "distances"],
+                        ids=list(ids) if ids is not None else None,
+                        include=cast(Any, include),
                     )
             except Exception as exc:  # chromadb's InternalError ("Error finding id") and kin
                 if attempt == 2 or self._generation is None:
                     raise
                 log.warning("search failed (%s); reopening the store and trying again", exc)
                 self._gate.force()
-                continue
+        raise AssertionError("unreachable")
+
+    def _query(
+        self, vector: npt.NDArray[np.float32], n: int, where: dict[str, Any] | None
+    ) -> list[tuple[Chunk, float]]:
+        if n <= 0:
+            return []
+        for attempt in (1, 2):
+            got = self._search(vector, n, where, None, ["documents", "metadatas", "distances"])
             ids = got["ids"][0]
             docs = (got["documents"] or [[]])[0]
             metas = (got["metadatas"] or [[]])[0]

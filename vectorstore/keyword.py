@@ -18,6 +18,7 @@ import functools
 import math
 import re
 import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,6 +124,11 @@ class Part:
     def docs(self) -> frozenset[str]:
         return frozenset(self.segment.doc_rows) - self.removed
 
+    def spans(self, docs: Collection[str]) -> list[tuple[int, int]]:
+        """The row ranges of those of ``docs`` this part holds and has not removed."""
+        rows = self.segment.doc_rows
+        return [rows[d] for d in docs if d in rows and d not in self.removed]
+
 
 @dataclass(frozen=True)
 class KeywordIndex:
@@ -159,9 +165,36 @@ class KeywordIndex:
             for p in self.parts
         )
 
-    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+    def size_of(self, docs: Collection[str]) -> int:
+        """How many passages of ``docs`` this view holds."""
+        return sum(end - start for p in self.parts for start, end in p.spans(docs))
+
+    def chunk_ids(self, docs: Collection[str]) -> list[str]:
+        """The chunk ids of ``docs`` this view holds, in index order."""
+        out: list[str] = []
+        for part in self.parts:
+            for start, end in sorted(part.spans(docs)):
+                out += np.asarray(part.segment.ids[start:end]).astype(str).tolist()
+        return out
+
+    def docs_of(self, chunk_ids: Sequence[str]) -> list[str | None]:
+        """The document of each chunk id, None for one this view does not hold."""
+        out: list[str | None] = [None] * len(chunk_ids)
+        for part in self.parts:
+            seg = part.segment
+            rows = seg.rows_of(chunk_ids)
+            held = np.nonzero(rows >= 0)[0]
+            for i, d in zip(held.tolist(), seg.doc_index(rows[held]).tolist(), strict=True):
+                if seg.names[d] not in part.removed:
+                    out[i] = seg.names[d]
+        return out
+
+    def search(
+        self, query: str, n: int, docs: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
         """Up to ``n`` chunk ids with a positive BM25 score for ``query``, best first; ties
-        in index order, so results are deterministic."""
+        in index order, so results are deterministic. ``docs``: only their passages (the
+        statistics stay those of the whole index)."""
         terms = list(dict.fromkeys(tokenize(query)))
         if n <= 0 or not terms or not self.passages:
             return []
@@ -178,6 +211,11 @@ class KeywordIndex:
                     scores[rows] += np.float32(idf[term]) * tf / (tf + norm[rows])
             if part.dead is not None:
                 scores[part.dead] = 0.0
+            if docs is not None:
+                inside = np.zeros(seg.size, dtype=bool)
+                for start, end in part.spans(docs):
+                    inside[start:end] = True
+                scores[~inside] = 0.0
             k = min(n, seg.size)
             top = np.argpartition(-scores, k - 1)[:k]
             best.extend((float(scores[r]), p, int(r)) for r in top if scores[r] > 0)

@@ -13,7 +13,9 @@ Files of a segment directory, all ``.npy`` (opened with ``mmap_mode="r"``, so op
 nothing and a query touches only its terms' postings):
 ``terms`` (T,) sorted uint64 term hashes, ``ptr`` (T+1,) int64, ``rows`` (P,) int32,
 ``tfs`` (P,) uint16, ``lengths`` (R,) int32, ``ids`` (R,) bytes, ``doc_names`` (D,) bytes,
-``doc_ptr`` (D+1,) int64.
+``doc_ptr`` (D+1,) int64; and to find a chunk id's row by binary search, ``sorted_ids`` (R,)
+bytes with ``sorted_rows`` (R,) int32 (a segment written before them works out the pair when
+first asked: one sort of its ids).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 FILES = ("terms", "ptr", "rows", "tfs", "lengths", "ids", "doc_names", "doc_ptr")
+LOOKUP = ("sorted_ids", "sorted_rows")  # derived from ``ids``: written, and read if present
 _TF_MAX = np.iinfo(np.uint16).max
 
 
@@ -56,6 +59,11 @@ class Segment:
         ptr = self.doc_ptr.tolist()
         return {name.decode(): (ptr[i], ptr[i + 1]) for i, name in enumerate(self.doc_names)}
 
+    @cached_property
+    def names(self) -> list[str]:
+        """``doc_names`` decoded."""
+        return [bytes(name).decode() for name in self.doc_names]
+
     def postings(self, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
         """The rows holding ``term`` and its count in each (empty arrays when none does)."""
         key = term_key(term)
@@ -67,6 +75,27 @@ class Segment:
 
     def chunk_id(self, row: int) -> str:
         return bytes(self.ids[row]).decode()
+
+    @cached_property
+    def lookup(self) -> tuple[npt.NDArray[np.bytes_], npt.NDArray[np.int32]]:
+        """The chunk ids sorted, and the row of each (see ``rows_of``)."""
+        ids = np.asarray(self.ids)
+        order = np.argsort(ids, kind="stable").astype(np.int32)
+        return ids[order], order
+
+    def rows_of(self, chunk_ids: Sequence[str]) -> npt.NDArray[np.int64]:
+        """The row of each chunk id, -1 for an id this segment does not hold."""
+        sorted_ids, sorted_rows = self.lookup
+        if not len(chunk_ids) or not len(sorted_ids):
+            return np.full(len(chunk_ids), -1, dtype=np.int64)
+        wanted = np.array([c.encode() for c in chunk_ids], dtype=bytes)
+        at = np.minimum(np.searchsorted(sorted_ids, wanted), len(sorted_ids) - 1)
+        found = sorted_ids[at] == wanted
+        return np.where(found, np.asarray(sorted_rows)[at], -1).astype(np.int64)
+
+    def doc_index(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The document (its place in ``doc_names``) of each row (rows are >= 0)."""
+        return np.searchsorted(np.asarray(self.doc_ptr), rows, side="right").astype(np.int64) - 1
 
     # -- building, saving, opening --------------------------------------------------------
 
@@ -133,6 +162,8 @@ class Segment:
         partial.mkdir(parents=True)
         for name in FILES:
             np.save(partial / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        for name, array in zip(LOOKUP, self.lookup, strict=True):
+            np.save(partial / f"{name}.npy", array, allow_pickle=False)
         os.replace(partial, folder)
 
     @classmethod
@@ -141,7 +172,12 @@ class Segment:
             name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
             for name in FILES
         }
-        return cls(**arrays)
+        seg = cls(**arrays)
+        if all((folder / f"{name}.npy").is_file() for name in LOOKUP):
+            seg.__dict__["lookup"] = tuple(  # the cached property, read instead of worked out
+                np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                for name in LOOKUP)
+        return seg
 
     def renamed(self, ids: npt.NDArray[np.bytes_], doc_names: npt.NDArray[np.bytes_]) -> Segment:
         """The same postings under other chunk and document ids (benchmarks replicate)."""

@@ -38,7 +38,7 @@ from vectorstore.embedder import Embedder
 class Searcher(Protocol):
     def search(
         self, query: str, k: int = 8, *, mode: Mode = "hybrid",
-        where: dict[str, Any] | None = None,
+        where: dict[str, Any] | None = None, docs: frozenset[str] | None = None,
     ) -> Retrieval: ...
 
 
@@ -97,7 +97,8 @@ def route(
         return
 
     # 4. Search and quote (or write, with every sentence checked against its passage).
-    retrieval = sources.searcher.search(question.query, k, mode=mode, where=plan.where)
+    retrieval = sources.searcher.search(question.query, k, mode=mode, where=plan.where,
+                                        docs=plan.docs)
     searched = time.perf_counter()
     for draft in sources.answerer.stream(question, retrieval):
         yield timed(plan.finish(draft), searched)

@@ -29,6 +29,9 @@ class Plan:
     filters: Filters  # what the search runs under (and what structured answers use)
     notes: tuple[str, ...] = ()
     refusal: Answer | None = None  # a type or place no document covers: nothing to search
+    # Every document ``where`` can match (from the catalogue's summaries), None when unknown:
+    # the search looks only among their passages.
+    docs: frozenset[str] | None = None
 
     def finish(self, answer: Answer) -> Answer:
         """``answer`` with the filters it ran under and the notes that say so."""
@@ -89,4 +92,15 @@ def plan_question(
         )
     if chosen:
         notes.append(f"Filters: {chosen.describe(catalog.taxonomy)}.")
-    return Plan(all_of(where, chosen.where(), read.where()), chosen.merged(read), tuple(notes))
+    return Plan(all_of(where, chosen.where(), read.where()), chosen.merged(read), tuple(notes),
+                docs=_docs(catalog, chosen, read))
+
+
+def _docs(catalog: Catalog, *parts: Filters) -> frozenset[str] | None:
+    """The documents with a passage that every one of ``parts`` selects can be in."""
+    docs: frozenset[str] | None = None
+    for filters in parts:
+        if filters:
+            mine = frozenset(catalog.docs_with_passages(filters))
+            docs = mine if docs is None else docs & mine
+    return docs

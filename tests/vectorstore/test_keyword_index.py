@@ -199,3 +199,30 @@ def test_a_huge_token_costs_eight_bytes(tmp_path: Path) -> None:
     assert terms.dtype == np.uint64 and terms.nbytes < 100
     assert [cid for cid, _ in index.search(giant, 2)] == ["x:0"]
     assert index.df("neglect") == 2
+
+
+def test_chunk_ids_and_documents_of_a_view(tmp_path: Path) -> None:
+    """What filtered search reads from the index: each document's chunk ids, the document of
+    each chunk id (through the lookup saved with a segment, or worked out for an older one),
+    and BM25 over some documents only; removed documents hold nothing."""
+    chunks = _web_chunks(12)
+    docs = list(dict.fromkeys(c.doc_id for c in chunks))
+    folder = KeywordFolder(tmp_path / "kw")
+    folder.put("r1", doc_rows([c for c in chunks if c.doc_id in docs[:6]]))
+    folder.put("r2", doc_rows([c for c in chunks if c.doc_id in docs[6:]]), removed=[docs[0]])
+    index = folder.current()
+    chosen = {docs[1], docs[7], docs[0], "no-such-doc"}
+    live = [c for c in chunks if c.doc_id in chosen - {docs[0]}]
+    assert index.size_of(chosen) == len(live)
+    assert sorted(index.chunk_ids(chosen)) == sorted(c.chunk_id for c in live)
+    asked = [chunks[0].chunk_id, live[0].chunk_id, "nowhere:1", live[-1].chunk_id]
+    assert index.docs_of(asked) == [None, live[0].doc_id, None, live[-1].doc_id]
+    # a segment saved before the lookup existed: the same answers, worked out on first use
+    for seg_dir in (tmp_path / "kw").glob("*/sorted_ids.npy"):
+        seg_dir.unlink()
+    older = KeywordFolder(tmp_path / "kw").current()
+    assert older.docs_of(asked) == index.docs_of(asked)
+    within = index.search("neglect information sharing", 50, chosen)
+    assert within and {cid for cid, _ in within} <= {c.chunk_id for c in live}
+    everywhere = dict(index.search("neglect information sharing", 500))
+    assert all(everywhere[cid] == pytest.approx(s) for cid, s in within)  # same statistics

@@ -1,0 +1,94 @@
+"""A filtered search looks among the chunks of the documents the catalogue says a filter can
+match, and finds what Chroma's own metadata filter finds: on the real library, for filters of
+every kind, by both of its ways (the nearest among those documents' chunk ids; the nearest of
+the whole store, kept by document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.answering.retrieve import HybridRetriever
+from assistant.library.filters import Filters
+from vectorstore.keyword_folder import KeywordFolder
+
+FILTERS = [
+    Filters(areas=("Glasgow",)),
+    Filters(themes=("neglect",)),
+    Filters(nations=("England",)),
+    Filters(nations=("Wales",), themes=("domestic-abuse",)),
+    Filters(year_from=2015, year_to=2019),
+    Filters(areas=("Dundee", "Fife")),
+    Filters(doc_type="briefing"),
+]
+QUESTIONS = ["information sharing between agencies", "what happened when the baby was born",
+             "neglect of older children", "recommendations for training"]
+
+
+@pytest.fixture(scope="module")
+def retrievers(library_assistant: Any) -> tuple[HybridRetriever, HybridRetriever]:
+    a = library_assistant
+    folder = KeywordFolder(a.settings.keyword_dir)
+    a.retriever.keyword_index(wait=True)
+    return (HybridRetriever(a.store, a.embedder, folder),  # ids of the documents
+            HybridRetriever(a.store, a.embedder, folder, ids_limit=0))  # the whole store's
+
+
+def _known(catalog: Any, filters: Filters) -> Filters:
+    """``filters`` with only names this library knows (the taxonomy's and gazetteer's)."""
+    return Filters(
+        areas=tuple(a for a in filters.areas if a in catalog.covered_area_keys),
+        nations=tuple(n for n in filters.nations if n in catalog.nations),
+        themes=tuple(t for t in filters.themes if catalog.taxonomy.get(t)),
+        doc_type=filters.doc_type if filters.doc_type in catalog.doc_types else None,
+        year_from=filters.year_from, year_to=filters.year_to)
+
+
+def test_both_ways_find_what_chromas_filter_finds(library_assistant: Any,
+                                                  retrievers: tuple[Any, Any]) -> None:
+    a = library_assistant
+    catalog = a.catalog()
+    checked = 0
+    for wanted in FILTERS:
+        filters = _known(catalog, wanted)
+        if not filters:
+            continue
+        where, docs = filters.where(), frozenset(catalog.docs_with_passages(filters))
+        for question in QUESTIONS:
+            qvec = a.embedder.embed_query(question)
+            truth = a.store.dense_search(qvec, 20, where=where)
+            for retriever in retrievers:
+                got = retriever.dense_hits(qvec, 20, where, docs)
+                assert [c.chunk_id for c, _ in got] == [c.chunk_id for c, _ in truth], filters
+                assert [s for _, s in got] == pytest.approx([s for _, s in truth], abs=1e-5)
+            checked += 1
+    assert checked >= 20  # most of the filters name something this library holds
+
+
+def test_only_the_documents_named_are_searched(library_assistant: Any,
+                                               retrievers: tuple[Any, Any]) -> None:
+    a = library_assistant
+    catalog = a.catalog()
+    filters = Filters(nations=("England",))
+    where = filters.where()
+    docs = sorted(catalog.docs_with_passages(filters))
+    assert len(docs) > 4
+    some = frozenset(docs[: len(docs) // 2])
+    qvec = a.embedder.embed_query("information sharing between agencies")
+    for retriever in retrievers:
+        dense = retriever.dense_hits(qvec, 20, where, some)
+        keyword = retriever.keyword_hits("information sharing between agencies", 20, where, some)
+        assert dense and keyword
+        assert {c.doc_id for c, _ in dense + keyword} <= some
+        assert retriever.dense_hits(qvec, 20, where, frozenset()) == []
+
+
+def test_an_answer_under_a_named_nation_quotes_only_its_documents(library_assistant: Any
+                                                                  ) -> None:
+    a = library_assistant
+    answer = a.ask("What do reviews in England say about neglect?")
+    assert answer.filters.get("nations") == ["England"]
+    english = set(a.catalog().docs_with_passages(Filters(nations=("England",))))
+    assert answer.evidence and {e.chunk.doc_id for e in answer.evidence} <= english
+    assert all(e.chunk.meta.get("nation") == "England" for e in answer.evidence)
