@@ -17,6 +17,7 @@ agree (``UNITS_VERSION`` changes when this function does).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -191,8 +192,20 @@ def embedding_text(text: str, unit: Unit, *, title: str = "", section: str = "")
 
 
 def chunk_units(chunk: Chunk) -> list[Unit]:
-    """The units of a stored passage (its title and heading are not content)."""
-    return units(chunk.text, title=chunk.title, section=chunk.section)
+    """The units of a stored passage (its title and heading are not content). The passages a
+    question reads are split once for retrieval and once for the answer step; the last few
+    thousand splits are kept (units are immutable)."""
+    return list(_units_of(chunk.text, chunk.title, chunk.section))
+
+
+def forget_splits() -> None:
+    """Empty the cache of ``chunk_units`` (timings of repeated questions)."""
+    _units_of.cache_clear()
+
+
+@functools.lru_cache(maxsize=4096)
+def _units_of(text: str, title: str, section: str) -> tuple[Unit, ...]:
+    return tuple(units(text, title=title, section=section))
 
 
 def unit_texts(chunks: Sequence[Chunk]) -> tuple[list[str], list[list[int]]]:

@@ -256,10 +256,14 @@ def _rounded(value: Any) -> Any:
 
 
 def forget_recent_queries(assistant: Any) -> None:
-    """Empty the retriever's cache of recent query vectors, so a timing includes encoding."""
+    """Empty the retriever's cache of recent query vectors (so a timing includes encoding) and
+    of passages split into units (so a repeated question splits its passages again)."""
+    from ingest.units import forget_splits
+
     cache = getattr(assistant.retriever, "_vectors", None)
     if cache is not None:
         cache.clear()
+    forget_splits()
 
 
 def eval_mode(assistant: Any, items: Sequence[EvalItem], k: int, mode: Mode) -> Row:
