@@ -381,7 +381,7 @@ class Assistant:
         """Load the model and every index, catalogue and pattern now, not at the first ask.
         ``serving``: from now on, changes other processes or instances make to the store are
         brought into the keyword index in the background, never holding a question for long."""
-        self.retriever.keyword_index(wait=True)
+        self.retriever.keyword_index(wait=True).prepare()
         self.retriever.background = serving
         if self.is_empty():
             self.embedder.embed_query("warm up")

@@ -165,6 +165,12 @@ class KeywordIndex:
             for p in self.parts
         )
 
+    def prepare(self) -> None:
+        """Work out now what the first filtered question would (each segment's id lookup, for
+        a segment written before it was saved with it; the documents' row ranges)."""
+        for part in self.parts:
+            _ = part.segment.lookup, part.segment.doc_rows, part.segment.names
+
     def size_of(self, docs: Collection[str]) -> int:
         """How many passages of ``docs`` this view holds."""
         return sum(end - start for p in self.parts for start, end in p.spans(docs))
