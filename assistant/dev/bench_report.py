@@ -49,17 +49,26 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _encoding_target(rows: list[dict[str, Any]], adopted: str) -> dict[str, Any]:
-    """The adopted encoder (default threads) against fp32: faster, same quality."""
+    """The issue's rule: an option other than fp32 is kept only where it is faster than fp32
+    with cosine >= 0.99 and the same retrieval; otherwise fp32. PASS when the adopted encoder
+    is what that rule picks among the options measured (default threads)."""
     fp32 = rows[0]
-    mine = next((r for r in rows if r["encoder"] == adopted and r["threads"] == "default"), fp32)
     keys = [k for k in fp32 if k.startswith("hybrid_retrieved_at_")]
-    same = all(
-        mine[k] is None or fp32[k] is None or mine[k] >= fp32[k] - 0.01 for k in keys)
-    faster = (mine["speedup_vs_fp32"] or 0) > 1.0
-    ok = faster and same and mine["cosine_mean"] >= 0.99
+
+    def qualifies(r: dict[str, Any]) -> bool:
+        same = all(r[k] is None or fp32[k] is None or r[k] >= fp32[k] - 0.01 for k in keys)
+        return (r["speedup_vs_fp32"] or 0) > 1.0 and same and r["cosine_mean"] >= 0.99
+
+    defaults = [r for r in rows if r["threads"] == "default"]
+    good = [r for r in defaults if r is not fp32 and qualifies(r)]
+    mine = next((r for r in defaults if r["encoder"] == adopted), fp32)
+    ok = qualifies(mine) if mine is not fp32 else not good
+    why = ("faster than fp32, cosine >= 0.99, retrieval kept" if mine is not fp32 else
+           "no option here is faster with cosine >= 0.99 and the same retrieval" if not good
+           else f"{good[0]['name']} qualifies and was not adopted")
     return {"value": f"{mine['name']}: x{mine['speedup_vs_fp32']} speed, cosine "
-            f"{mine['cosine_mean']}, retrieval {'kept' if same else 'lost'}",
-            "target": "faster than fp32, cosine >= 0.99, retrieved@k within 1 point",
+            f"{mine['cosine_mean']} ({why})",
+            "target": "fp32 unless an option is faster, cosine >= 0.99, same retrieved@k",
             "status": "PASS" if ok else "MISS"}
 
 
@@ -131,7 +140,7 @@ def render(results: dict[str, Any]) -> str:
             ]
     if "encoding_faster_than_fp32" in tg:
         t = tg["encoding_faster_than_fp32"]
-        rows.append(("encoding faster than fp32, same quality", "see below", "", t["status"]))
+        rows.append(("encoder chosen for this CPU", "see below", "", t["status"]))
     for name, value, target, status in rows:
         lines.append(f"{name:<44} {value:>12}  {target:<10} {status}".rstrip())
     lines += ["", "stages of our ingest (s, median): " + _stages(ing["stage_seconds"]),

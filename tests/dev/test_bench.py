@@ -70,3 +70,19 @@ def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
     from assistant.dev.bench_scale import cache_root
 
     assert any(p.name.startswith("ours-2000-") for p in cache_root(tmp_path / "cache").iterdir())
+
+
+def test_the_encoder_rule_keeps_fp32_unless_an_option_is_faster_and_as_good() -> None:
+    from assistant.dev.bench_report import _encoding_target
+
+    def row(name: str, encoder: str, speed: float, cos: float, hit: float) -> dict[str, object]:
+        return {"name": name, "encoder": encoder, "threads": "default", "speedup_vs_fp32": speed,
+                "cosine_mean": cos, "hybrid_retrieved_at_8": hit}
+
+    fp32 = row("torch fp32", "torch-fp32", 1.0, 1.0, 0.91)
+    int8 = row("torch int8", "torch-int8-dynamic", 1.5, 0.93, 0.91)  # fast but not as good
+    bf16 = row("torch bf16", "torch-bf16", 2.5, 0.99998, 0.91)
+    assert _encoding_target([fp32, int8], "torch-fp32")["status"] == "PASS"  # no bf16 here
+    assert _encoding_target([fp32, int8, bf16], "torch-bf16")["status"] == "PASS"
+    assert _encoding_target([fp32, int8, bf16], "torch-fp32")["status"] == "MISS"
+    assert _encoding_target([fp32, int8], "torch-int8-dynamic")["status"] == "MISS"
