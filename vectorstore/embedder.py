@@ -171,7 +171,7 @@ class MiniLMEmbedder:
         if self.threads is not None:
             torch.set_num_threads(max(1, self.threads))
         log.info("loading embedding model from %s", path)
-        model = minilm.load(path)
+        model = minilm.load(path, path / WEIGHTS_FILE)
         if model.words.embedding_dim != DIM:
             raise ModelIntegrityError(
                 f"The embedding model at {path} gives vectors of dimension "

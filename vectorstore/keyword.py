@@ -101,13 +101,7 @@ class Part:
     @functools.cached_property
     def dead(self) -> npt.NDArray[np.bool_] | None:
         """Rows of removed documents (None when there are none)."""
-        if not self.removed:
-            return None
-        mask = np.zeros(self.segment.size, dtype=bool)
-        for doc in self.removed:
-            start, end = self.segment.doc_rows.get(doc, (0, 0))
-            mask[start:end] = True
-        return mask
+        return self.rows_in(self.removed, removed_too=True) if self.removed else None
 
     @functools.cached_property
     def live_rows(self) -> int:
@@ -124,10 +118,18 @@ class Part:
     def docs(self) -> frozenset[str]:
         return frozenset(self.segment.doc_rows) - self.removed
 
-    def spans(self, docs: Collection[str]) -> list[tuple[int, int]]:
-        """The row ranges of those of ``docs`` this part holds and has not removed."""
+    def spans(self, docs: Collection[str], *, removed_too: bool = False) -> list[tuple[int, int]]:
+        """The row ranges of those of ``docs`` this part holds (and has not removed)."""
         rows = self.segment.doc_rows
-        return [rows[d] for d in docs if d in rows and d not in self.removed]
+        return [rows[d] for d in docs if d in rows and (removed_too or d not in self.removed)]
+
+    def rows_in(self, docs: Collection[str], *, removed_too: bool = False
+                ) -> npt.NDArray[np.bool_]:
+        """A mask of the rows of ``docs`` (see ``spans``)."""
+        mask = np.zeros(self.segment.size, dtype=bool)
+        for start, end in self.spans(docs, removed_too=removed_too):
+            mask[start:end] = True
+        return mask
 
 
 @dataclass(frozen=True)
@@ -218,10 +220,7 @@ class KeywordIndex:
             if part.dead is not None:
                 scores[part.dead] = 0.0
             if docs is not None:
-                inside = np.zeros(seg.size, dtype=bool)
-                for start, end in part.spans(docs):
-                    inside[start:end] = True
-                scores[~inside] = 0.0
+                scores[~part.rows_in(docs)] = 0.0
             k = min(n, seg.size)
             top = np.argpartition(-scores, k - 1)[:k]
             best.extend((float(scores[r]), p, int(r)) for r in top if scores[r] > 0)

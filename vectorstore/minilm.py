@@ -26,8 +26,6 @@ from torch import nn
 
 from assistant.errors import ModelIntegrityError
 
-WEIGHTS_FILE = "model.safetensors"
-
 
 class _Layer(nn.Module):
     def __init__(self, hidden: int, heads: int, inner: int, eps: float) -> None:
@@ -59,11 +57,10 @@ class _Layer(nn.Module):
 class MiniLM(nn.Module):
     """The encoder; ``encode`` takes texts and gives unit-length float32 vectors."""
 
-    def __init__(self, config: dict[str, Any], tokenizer: Any, max_length: int) -> None:
+    def __init__(self, config: dict[str, Any], tokenizer: Any) -> None:
         super().__init__()
         hidden, eps = int(config["hidden_size"]), float(config["layer_norm_eps"])
-        self.tokenizer = tokenizer
-        self.max_length = max_length
+        self.tokenizer = tokenizer  # truncates to the model's max_seq_length, pads to the longest
         self.words = nn.Embedding(int(config["vocab_size"]), hidden)
         self.positions = nn.Embedding(int(config["max_position_embeddings"]), hidden)
         self.types = nn.Embedding(int(config["type_vocab_size"]), hidden)
@@ -86,7 +83,7 @@ class MiniLM(nn.Module):
         return F.normalize(pooled.float(), p=2, dim=1)
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """One batch: the texts padded to the longest (at most ``max_length`` tokens)."""
+        """One batch: the texts padded to the longest (at most ``max_seq_length`` tokens)."""
         if not texts:
             return np.zeros((0, self.words.embedding_dim), dtype=np.float32)
         encoded = self.tokenizer.encode_batch([str(t).strip() for t in texts])
@@ -99,8 +96,9 @@ class MiniLM(nn.Module):
         return out
 
 
-def load(path: Path) -> MiniLM:
-    """The model in ``path`` (a sentence-transformers folder), weights already verified."""
+def load(path: Path, weights: Path) -> MiniLM:
+    """The model in ``path`` (a sentence-transformers folder) with the ``weights`` the caller
+    verified."""
     from safetensors.torch import load_file
     from tokenizers import Tokenizer
 
@@ -125,8 +123,8 @@ def load(path: Path) -> MiniLM:
     tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=max_length)
     tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)), pad_token="[PAD]")
-    model = MiniLM(config, tokenizer, max_length)
-    model.load_state_dict(_renamed(load_file(str(path / WEIGHTS_FILE))), strict=True)
+    model = MiniLM(config, tokenizer)
+    model.load_state_dict(_renamed(load_file(str(weights))), strict=True)
     model.eval()
     return model
 
@@ -170,4 +168,3 @@ def _renamed(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             module, param = name.rsplit(".", 1)
             out[f"{_NAMES[module]}.{param}"] = tensor
     return out
-

@@ -57,7 +57,7 @@ class Segment:
     def doc_rows(self) -> dict[str, tuple[int, int]]:
         """Each document's row range [start, end)."""
         ptr = self.doc_ptr.tolist()
-        return {name.decode(): (ptr[i], ptr[i + 1]) for i, name in enumerate(self.doc_names)}
+        return {name: (ptr[i], ptr[i + 1]) for i, name in enumerate(self.names)}
 
     @cached_property
     def names(self) -> list[str]:

@@ -16,7 +16,13 @@ import pytest
 from assistant.errors import ModelIntegrityError
 from tests.conftest import CORPUS, REPO
 from vectorstore import minilm
-from vectorstore.embedder import MiniLMEmbedder, bf16_supported, model_dir, reference_model
+from vectorstore.embedder import (
+    WEIGHTS_FILE,
+    MiniLMEmbedder,
+    bf16_supported,
+    model_dir,
+    reference_model,
+)
 
 
 def _real_texts() -> list[str]:
@@ -59,14 +65,14 @@ def test_a_model_of_another_shape_is_refused(tmp_path: Path) -> None:
         config = json.loads((copy / "config.json").read_text())
         (copy / "config.json").write_text(json.dumps({**config, **change}))
         with pytest.raises(ModelIntegrityError, match=field):
-            minilm.load(copy)
+            minilm.load(copy, copy / WEIGHTS_FILE)
     cls = tmp_path / "cls"
     shutil.copytree(model_dir(), cls)
     (cls / "1_Pooling" / "config.json").write_text(json.dumps(
         {"word_embedding_dimension": 384, "pooling_mode_cls_token": True,
          "pooling_mode_mean_tokens": False}))
     with pytest.raises(ModelIntegrityError, match="pooling"):
-        minilm.load(cls)
+        minilm.load(cls, cls / WEIGHTS_FILE)
 
 
 def test_loading_the_model_imports_no_sentence_transformers_or_transformers() -> None:
