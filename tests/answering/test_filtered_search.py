@@ -1,7 +1,12 @@
 """A filtered search looks among the chunks of the documents the catalogue says a filter can
-match, and finds what Chroma's own metadata filter finds: on the real library, for filters of
-every kind, by both of its ways (the nearest among those documents' chunk ids; the nearest of
-the whole store, kept by document)."""
+match, and finds the nearest passages the filter selects as well as Chroma's own metadata
+filter does: on the real library, for filters of every kind, by both of its ways (the nearest
+among those documents' chunk ids; the nearest of the whole store, kept by document).
+
+"As well as": both are approximate nearest-neighbour searches over an HNSW graph whose build
+varies from run to run, so neither is held to the other's exact list (a clean-clone run once
+differed at rank 20 of 20, 0.3977 against 0.4000); each is held to the exact nearest, worked
+out from every passage the filter selects."""
 
 from __future__ import annotations
 
@@ -45,8 +50,8 @@ def _known(catalog: Any, filters: Filters) -> Filters:
         year_from=filters.year_from, year_to=filters.year_to)
 
 
-def test_both_ways_find_what_chromas_filter_finds(library_assistant: Any,
-                                                  retrievers: tuple[Any, Any]) -> None:
+def test_both_ways_find_the_nearest_as_well_as_chromas_filter(
+        library_assistant: Any, retrievers: tuple[Any, Any]) -> None:
     a = library_assistant
     catalog = a.catalog()
     checked = 0
@@ -54,13 +59,21 @@ def test_both_ways_find_what_chromas_filter_finds(library_assistant: Any,
         filters = _known(catalog, wanted)
         assert filters == wanted, f"the library does not hold every name of {wanted}"
         where, docs = filters.where(), frozenset(catalog.docs_with_passages(filters))
+        selected = [c.chunk_id for c in a.store.chunks_matching(where)]
+        assert selected, filters
         for question in QUESTIONS:
             qvec = a.embedder.embed_query(question)
-            truth = a.store.dense_search(qvec, 20, where=where)
+            cosine = a.store.similarities(qvec, selected)
+            exact = set(sorted(selected, key=lambda cid: -cosine[cid])[:20])
+            chroma = [c.chunk_id for c, _ in a.store.dense_search(qvec, 20, where=where)]
             for retriever in retrievers:
                 got = retriever.dense_hits(qvec, 20, where, docs)
-                assert [c.chunk_id for c, _ in got] == [c.chunk_id for c, _ in truth], filters
-                assert [s for _, s in got] == pytest.approx([s for _, s in truth], abs=1e-5)
+                ids = [c.chunk_id for c, _ in got]
+                assert len(ids) == len(chroma) == min(20, len(selected)), filters
+                assert set(ids) <= set(selected), filters  # the filter, exactly
+                assert [s for _, s in got] == pytest.approx([cosine[i] for i in ids], abs=1e-5)
+                assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+                assert len(exact & set(ids)) >= len(exact & set(chroma)) - 1, (filters, question)
             checked += 1
     assert checked == len(FILTERS) * len(QUESTIONS)
 
