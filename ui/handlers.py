@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -225,13 +226,23 @@ def _unique(name: str, taken: dict[str, Any]) -> str:
 
 
 def _stages(progress: ProgressBar) -> Callable[[str, int, int], None]:
+    """One bar for both stages, never moving back. Files are read (on a thread) while earlier
+    ones are embedded, and the texts to embed are known only for the files read so far, so
+    embedding counts for the share of files read."""
+    state = {"read": 0.0, "embed": 0.0, "shown": 0.0}
+    lock = threading.Lock()
+
     def report(stage: str, done: int, total: int) -> None:
         if total <= 0:
             return
-        if stage == "read":
-            progress(0.3 * done / total, f"Reading files ({done}/{total})")
-        else:
-            progress(0.3 + 0.7 * done / total, f"Indexing passages ({done}/{total})")
+        with lock:
+            state["read" if stage == "read" else "embed"] = done / total
+            value = 0.3 * state["read"] + 0.7 * state["read"] * state["embed"]
+            state["shown"] = max(state["shown"], value)
+            if stage == "read":
+                progress(state["shown"], f"Reading files ({done}/{total})")
+            else:
+                progress(state["shown"], f"Indexing passages ({done}/{total} of the files read)")
 
     return report
 

@@ -49,6 +49,8 @@ def run_ingest(
     bars: dict[str, tqdm[None]] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
+        """Files are read while earlier ones are embedded, so both bars move at once and the
+        embed total grows as files are read."""
         if not show_bar or total == 0:
             return
         if stage not in bars:
@@ -56,11 +58,15 @@ def run_ingest(
             unit = "file" if stage == "read" else "text"
             bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
         bar = bars[stage]
+        if bar.total != total:
+            bar.total = total
         bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
 
-    return assistant.ingest(paths, metadata_csv=metadata_csv, progress=progress)
+    try:
+        return assistant.ingest(paths, metadata_csv=metadata_csv, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
 
 
 def print_report(report: IngestReport) -> None:

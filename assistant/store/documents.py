@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import NotFoundError
-from assistant.store.indexing import file_sha256
+from assistant.store.reading import file_sha256
 from assistant.types import DocumentCard, Page
 from vectorstore.chroma_store import ChromaStore
 
