@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.errors import UnreadableFileError
 from assistant.types import SkippedFile
-from ingest.isolation import prepare_isolated
+from ingest.isolation import Worker, prepare_isolated
 from ingest.metadata import MetadataIndex
 from ingest.pipeline import ChunkingParams, Prepared, check_size
 from vectorstore.chroma_store import ChromaStore
@@ -107,20 +107,24 @@ class Reader:
 
     def _run(self) -> None:
         try:
-            for i, path in enumerate(self._files, start=1):
-                if self._stop.is_set():
-                    break
-                got = self._read(path)
-                if got is not None:
-                    self._queue.put(got)
-                if self._progress:
-                    self._progress(i, len(self._files))
+            with Worker() as worker:
+                self._read_all(worker)
         except BaseException as exc:  # a store failure: the caller raises it
             self._queue.put(exc)
         finally:
             self._queue.put(_DONE)
 
-    def _read(self, path: Path) -> ReadFile | None:
+    def _read_all(self, worker: Worker) -> None:
+        for i, path in enumerate(self._files, start=1):
+            if self._stop.is_set():
+                break
+            got = self._read(path, worker)
+            if got is not None:
+                self._queue.put(got)
+            if self._progress:
+                self._progress(i, len(self._files))
+
+    def _read(self, path: Path, worker: Worker) -> ReadFile | None:
         results, t = self.results, time.perf_counter()
         got: ReadFile | None = None
         try:
@@ -128,7 +132,7 @@ class Reader:
             if self._store.card(file_sha256(path)) is not None:
                 results.unchanged.append(str(path))
             else:
-                prep = prepare_isolated(path, self._metadata, self._params)
+                prep = prepare_isolated(path, self._metadata, self._params, worker)
                 got = ReadFile(path, prep, self._count(prep))
                 for stage, seconds in prep.stage_seconds.items():  # parse, clean, chunk
                     results.stages[stage] = results.stages.get(stage, 0.0) + seconds

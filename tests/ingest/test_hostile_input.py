@@ -24,7 +24,7 @@ from assistant.errors import SettingsError, UnreadableFileError
 from assistant.store.indexing import ingest_paths
 from assistant.store.integrity import store_problems
 from assistant.types import IngestReport
-from ingest.isolation import run_isolated
+from ingest.isolation import Worker, run_isolated
 from ingest.pipeline import ChunkingParams
 from ui import handlers
 
@@ -427,6 +427,30 @@ def test_a_reader_that_dies_or_runs_out_of_memory_is_one_skipped_file() -> None:
         _call(os._exit, 3)
     with pytest.raises(UnreadableFileError, match="more than 4096 MB"):
         _call(bytearray, 6 * 1024**3)
+
+
+def test_one_worker_reads_file_after_file_and_is_replaced_after_each_failure() -> None:
+    def run(worker: Worker, fn: Callable[..., Any], *args: Any, timeout_s: float = 10) -> Any:
+        return worker.run(fn, *args, path="some.pdf", timeout_s=timeout_s)
+
+    with Worker() as worker:
+        first = run(worker, os.getpid)
+        assert first != os.getpid() and run(worker, os.getpid) == first  # reused
+        with pytest.raises(UnreadableFileError, match="longer than 1 s"):
+            run(worker, time.sleep, 60, timeout_s=1)
+        after_hang = run(worker, os.getpid)
+        assert after_hang != first
+        with pytest.raises(UnreadableFileError, match="exit status 3"):
+            run(worker, os._exit, 3)
+        after_death = run(worker, os.getpid)
+        assert after_death not in (first, after_hang)
+        with pytest.raises(UnreadableFileError, match="more than 4096 MB"):
+            run(worker, bytearray, 6 * 1024**3)
+        assert run(worker, os.getpid) != after_death  # replaced: it may be short of memory
+        with pytest.raises(UnreadableFileError, match="could not be read .ValueError"):
+            run(worker, int, "not a number")
+        assert run(worker, len, "four") == 4  # an ordinary failure keeps the child
+    assert worker._child is None  # closed with the block
 
 
 def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path: Path) -> None:
