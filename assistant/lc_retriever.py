@@ -45,8 +45,10 @@ def evidence_to_document(ev: Evidence) -> Document:
 class AssistantRetriever(BaseRetriever):
     """Hybrid (dense + BM25, fused) retrieval over an ``Assistant``'s store.
 
-    ``k`` defaults to the assistant's ``RLA_K``; ``mode`` is ``hybrid``, ``dense`` or
-    ``keyword``; ``where`` is a Chroma-style metadata filter.
+    ``k`` defaults to the assistant's ``RLA_K``, and ``invoke(query, k=N)`` asks for N for
+    one call (LangChain's convention, held by ``langchain-tests``' standard retriever suite);
+    ``mode`` is ``hybrid``, ``dense`` or ``keyword``; ``where`` is a Chroma-style metadata
+    filter.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -57,8 +59,10 @@ class AssistantRetriever(BaseRetriever):
     where: dict[str, Any] | None = None
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        k = self.k or self.assistant.settings.k
+        k = k or self.k or self.assistant.settings.k
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
         retrieval = self.assistant.retriever.search(query, k, mode=self.mode, where=self.where)
         return [evidence_to_document(ev) for ev in retrieval.evidence]

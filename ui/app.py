@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from assistant.core import Assistant
 from assistant.errors import user_message
 from assistant.offline import enforce_offline
-from ui import basket, guard, handlers, hosts, structure, tempdir
+from ui import basket, guard, handlers, hosts, mcp_login, structure, tempdir, tools
 from ui.assets import CSS, JS
+from ui.page_route import PageImages
 from ui.render import EMPTY_PANEL, Turn, escape_markdown, upload_report_html
 from ui.stored_files import StoredFiles
 
@@ -30,12 +31,6 @@ NOTE = (
     "Answers come only from the indexed documents: every sentence is quoted word for word, "
     "with its document, page and section, or the assistant says the documents do not cover "
     "the question. Answers support, and do not replace, professional judgement."
-)
-EXAMPLES = (
-    "What do reviews say about neglect?",
-    "What were the most common causes of death among the children reviewed in 2018-2021?",
-    "How did Glasgow Child Protection Committee respond to an SCR about neglect?",
-    "How many children at the centre of an SCR had a child protection plan?",
 )
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -121,11 +116,6 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
     def clear() -> tuple[Any, ...]:
         return [], EMPTY_PANEL, [], ""
 
-    def api_ask(question: str) -> tuple[str, list[dict[str, Any]]]:
-        """Answer a question from the indexed documents: the answer as markdown with [n]
-        markers, and its citations (as in `rla ask --json`)."""
-        return handlers.api_ask(assistant, question)
-
     def library() -> tuple[Any, ...]:
         choices = handlers.document_choices(assistant)
         return handlers.library_rows(assistant), gr.Dropdown(choices=choices, value=None)
@@ -148,7 +138,12 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
             raise gr.Error("Choose a document to remove.")
         return (escape_markdown(handlers.remove(assistant, file_name)), *library())
 
-    examples: list[Any] = [{"text": q} for q in EXAMPLES]
+    def examples_now() -> list[Any]:  # gradio ExampleMessage dicts
+        return [{"text": q} for q in structure.library_examples(assistant)]
+
+    def refresh_examples() -> Any:
+        return gr.Chatbot(examples=examples_now() or None)
+
     app = gr.Blocks(
         title=TITLE, analytics_enabled=False, fill_width=True, delete_cache=(600, 600)
     )
@@ -160,7 +155,7 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
             with gr.Column(scale=3, min_width=360):
                 chat = gr.Chatbot(
                     value=[], elem_id="rla-chat", show_label=False, height=600,
-                    examples=examples, latex_delimiters=[], feedback_options=None,
+                    examples=examples_now() or None, latex_delimiters=[], feedback_options=None,
                     buttons=["copy"], placeholder=(
                         "**Ask about the indexed case reviews.** Try one of these, or add "
                         "your own reports in the *Documents* tab."
@@ -202,10 +197,12 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
 
         structure.compare_tab(assistant, app)
 
-        # The public endpoint is registered first and every UI event gets its own private
-        # name: Gradio derives names from function names and renames clashes ("ask_1"),
-        # private or not.
-        endpoint(_notices(api_ask), api_name="ask")
+        # The API endpoints (``ui.tools``: /answer, /search, /compare, /examples, which are
+        # also the MCP tools, and the older /ask) are registered first and every UI event
+        # gets its own private name: Gradio derives names from function names and renames
+        # clashes ("ask_1"), private or not.
+        for fn, name, visibility in tools.endpoints(assistant):
+            endpoint(_notices(fn), api_name=name, api_visibility=visibility)
         outs = [chat, panel, turns, question]
         chat_q = _notices_stream(chat_turn)
         chat_in = [question, turns, *filter_inputs]
@@ -220,6 +217,7 @@ def build_app(assistant: Assistant) -> "gr.Blocks":
         add.click(_notices(upload), [files], [report, files, table, doc], **_private("upload"))
         drop.click(_notices(remove), [doc], [removed, table, doc], **_private("remove"))
         app.load(library, None, [table, doc], **_private("library"))
+        app.load(refresh_examples, None, [chat], **_private("chat_examples"))
     return app
 
 
@@ -238,7 +236,8 @@ def launch(
     by Gradio), and Gradio's temporary files go to a folder of the app's own
     (``ui.tempdir``)."""
     enforce_offline()
-    security = guard.launch_security(assistant, host)  # before anything binds or loads
+    check = guard.login(assistant, host)  # before anything binds or loads
+    security = guard.launch_security(check)
     guard.listen_for_audit(assistant)
     assistant.warm_up(serving=True)
     assistant.settings.files_dir.mkdir(parents=True, exist_ok=True)
@@ -254,18 +253,20 @@ def launch(
             inbrowser=False,
             prevent_thread_lock=not block,
             quiet=quiet,
-            app_kwargs=_app_kwargs(assistant, host, port, temp, login=bool(security)),
+            app_kwargs=_app_kwargs(assistant, host, port, temp, check),
             max_file_size=f"{int(assistant.settings.max_file_mb)}mb",
             footer_links=["api"],
             run_history=False,
             enable_monitoring=False,
-            mcp_server=False,
+            mcp_server=True,  # the public endpoints as MCP tools (ui.tools, ui.mcp_login)
             ssr_mode=False,
             pwa=False,
             css=CSS,
             js=JS,
             **security,
         )
+        if check is not None:
+            mcp_login.attach(app)
     except BaseException:
         temp.close()
         raise
@@ -273,7 +274,8 @@ def launch(
 
 
 def _app_kwargs(
-    assistant: Assistant, host: str, port: int, temp: tempdir.TempDir, *, login: bool
+    assistant: Assistant, host: str, port: int, temp: tempdir.TempDir,
+    check: Callable[[str, str, str], bool] | None,
 ) -> dict[str, Any]:
     """What Gradio passes on to its FastAPI app: our middleware (inside Gradio's own CORS
     and compression), and removing the temp folder when the server stops."""
@@ -290,7 +292,9 @@ def _app_kwargs(
         "middleware": [
             Middleware(hosts.HostCheck, rule=hosts.host_rule(host, port)),
             Middleware(guard.ClientAddress),
-            Middleware(StoredFiles, assistant=assistant, login=login),
+            Middleware(StoredFiles, assistant=assistant, login=check is not None),
+            Middleware(PageImages, assistant=assistant, login=check is not None),
+            Middleware(mcp_login.McpLogin, check=check),
         ],
         "lifespan": lifespan,
     }

@@ -6,6 +6,11 @@ CSS = """
   padding: .1em .8em; color: var(--body-text-color-subdued); }
 #rla-note p { margin: 0; }
 #rla-evidence .rla-evidence { max-height: 74vh; overflow-y: auto; padding-right: .4em; }
+.rla-page { margin: .5em 0; }
+.rla-page-img { width: 100%; height: auto; border: 1px solid var(--border-color-primary);
+  border-radius: 4px; background: #fff; cursor: zoom-in; }
+.rla-page figcaption { font-size: .82em; color: var(--body-text-color-subdued); }
+.rla-next-page summary { cursor: pointer; font-size: .88em; margin: .3em 0; }
 .rla-evidence-empty { color: var(--body-text-color-subdued); font-size: .95em; }
 .rla-turn-q { font-weight: 600; margin-bottom: .2em; }
 .rla-searched, .rla-earlier { font-size: .85em; color: var(--body-text-color-subdued); }

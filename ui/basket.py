@@ -148,13 +148,21 @@ def answer_file(turns: Sequence[Turn], fmt: str) -> Path | None:
     return Assistant.write_handout(handout, _file(f"answer-{turn.number}", fmt), fmt)
 
 
+def drawer_label(items: Sequence[BasketItem]) -> str:
+    """The closed drawer's title, with how many items the basket holds."""
+    n = len(items)
+    return f"Handout basket ({n} item{'' if n == 1 else 's'}) and downloads"
+
+
 def basket_panel(assistant: Assistant, app: "gr.Blocks", turns: Any) -> Callable[[Any], Any]:
-    """The basket's components (under the chat); returns what to chain after a chat event
-    so that the ticks offered follow the latest answer."""
+    """The basket's components, in a drawer under the chat that stays closed until opened
+    (its title counts the items in the basket; the download box appears once there is a
+    file); returns what to chain after a chat event so that the ticks offered follow the
+    latest answer."""
     import gradio as gr
 
     private: dict[str, Any] = {"api_visibility": "private"}
-    with gr.Accordion("Handout basket and downloads", open=True, elem_id="rla-basket-box"):
+    with gr.Accordion(drawer_label([]), open=False, elem_id="rla-basket-box") as drawer:
         picks = gr.CheckboxGroup(label="Tick quotes and examples of the latest answer",
                                  choices=[], value=[], elem_id="rla-picks")
         add = gr.Button("Add to basket", size="sm", elem_id="rla-add-picks")
@@ -168,7 +176,8 @@ def basket_panel(assistant: Assistant, app: "gr.Blocks", turns: Any) -> Callable
             make = gr.Button("Make handout", variant="primary", elem_id="rla-make-handout")
             one = gr.Button("Download latest answer", elem_id="rla-answer-download")
             empty = gr.Button("Empty basket", variant="secondary", elem_id="rla-empty-basket")
-        download = gr.File(label="Download", interactive=False, elem_id="rla-download")
+        download = gr.File(label="Download", interactive=False, elem_id="rla-download",
+                           visible=False)  # shown once there is a file
     basket = gr.State([])  # the BasketItem values, in the order picked
 
     def refresh(turns_: list[Turn]) -> Any:
@@ -178,26 +187,33 @@ def basket_panel(assistant: Assistant, app: "gr.Blocks", turns: Any) -> Callable
               chosen: str) -> tuple[Any, ...]:
         items = add_picks(assistant, turns_, picked or [], items)
         default = chosen or basket_theme(assistant, items) or NO_THEME
-        return items, basket_markdown(items), gr.CheckboxGroup(value=[]), default
+        return (items, basket_markdown(items), gr.CheckboxGroup(value=[]), default,
+                gr.Accordion(label=drawer_label(items)))
 
     def themes() -> Any:
         return gr.Dropdown(choices=[("(only the basket)", ""), *theme_choices(assistant)])
 
-    def made(items: list[BasketItem], chosen: str, kind: str) -> str:
+    def made(items: list[BasketItem], chosen: str, kind: str) -> Any:
         if not items and not chosen:
             raise gr.Error("Add quotes or examples to the basket, or choose a theme, first.")
-        return str(handout_file(assistant, items, chosen or None, kind))
+        return gr.File(value=str(handout_file(assistant, items, chosen or None, kind)),
+                       visible=True)
 
-    def answered(turns_: list[Turn], kind: str) -> str:
+    def answered(turns_: list[Turn], kind: str) -> Any:
         path = answer_file(turns_, kind)
         if path is None:
             raise gr.Error("Ask a question first.")
-        return str(path)
+        return gr.File(value=str(path), visible=True)
+
+    def emptied() -> tuple[Any, ...]:
+        return [], EMPTY, gr.Accordion(label=drawer_label([])), gr.File(value=None,
+                                                                        visible=False)
 
     app.load(themes, None, [theme], api_name="basket_themes", **private)
-    add.click(added, [turns, picks, basket, theme], [basket, shown, picks, theme],
+    add.click(added, [turns, picks, basket, theme], [basket, shown, picks, theme, drawer],
               api_name="basket_add", **private)
-    empty.click(lambda: ([], EMPTY), None, [basket, shown], api_name="basket_empty", **private)
+    empty.click(emptied, None, [basket, shown, drawer, download], api_name="basket_empty",
+                **private)
     make.click(made, [basket, theme, fmt], [download], api_name="basket_handout", **private)
     one.click(answered, [turns, fmt], [download], api_name="answer_download", **private)
     count = [0]

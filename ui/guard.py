@@ -45,8 +45,9 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def launch_security(assistant: Assistant, host: str) -> dict[str, Any]:
-    """Keyword arguments for ``Blocks.launch``: the login check, if any.
+def login(assistant: Assistant, host: str) -> Callable[[str, str, str], bool] | None:
+    """The throttled login check of ``RLA_AUTH`` (None without it), shared by the login page
+    and the MCP tools (``ui.mcp_login``).
 
     Raises ``SettingsError`` for a host other than loopback without ``RLA_AUTH``.
     """
@@ -58,8 +59,14 @@ def launch_security(assistant: Assistant, host: str) -> dict[str, Any]:
                 "read the reviews. Set RLA_AUTH to a file of user:password-hash lines (add "
                 "users with `rla add-user NAME`), or serve on 127.0.0.1."
             )
+        return None
+    return checker(load_users(Path(auth_file).expanduser()))
+
+
+def launch_security(check: Callable[[str, str, str], bool] | None) -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch``: the login check, if any."""
+    if check is None:
         return {}
-    check = checker(load_users(Path(auth_file).expanduser()))
     return {"auth": login_check(check), "auth_message": AUTH_MESSAGE}
 
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from assistant.core import UPLOADS, Assistant, Filters
 from assistant.types import CardKey, Citation, DocumentCard, IngestReport
-from ui.render import FileOutcome, FileUrl, Turn, api_markdown, chat_messages, evidence_html
+from ui.render import FileOutcome, FileUrl, Turn, chat_messages, evidence_html
 
 UPLOAD_TYPES = (".pdf", ".txt", ".md", ".markdown")
 LIBRARY_HEADERS = ["Title", "Type", "Year", "Pages", "Chunks", "File", "Nation", "Review types"]
@@ -79,14 +79,6 @@ def respond_stream(
     chosen: dict[str, Any] = {"filters": filters} if filters else {}
     for answer in assistant.ask_stream(question, query=query, **chosen):
         yield chat_view(assistant, [*turns, Turn(len(turns) + 1, question, query, answer)])
-
-
-def api_ask(assistant: Assistant, question: str) -> tuple[str, list[dict[str, Any]]]:
-    """The ``/ask`` endpoint: answer markdown and the citations of ``rla ask --json``."""
-    if not question.strip():
-        return "Ask a question about the indexed documents.", []
-    answer = assistant.ask(question.strip())
-    return api_markdown(answer), [c.to_dict() for c in answer.citations]
 
 
 def file_url(assistant: Assistant, turns: Sequence[Turn]) -> FileUrl:

@@ -12,9 +12,12 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
 
 from assistant.text import collapse
 from assistant.types import Answer, Citation
+from ui.page_route import page_query
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~$])")
@@ -210,6 +213,7 @@ def _source_card(turn: int, group: Sequence[Citation], file_url: FileUrl) -> str
     )
     quotes = [(c.quote, marker_id(turn, c.marker)) for c in group]
     markers = " ".join(str(c.marker) for c in group)
+    page = _page_figure(group, url) if url and first.file.lower().endswith(".pdf") else ""
     return (
         f'<article class="rla-source" id="rla-card-{turn}-{first.marker}" '
         f'data-markers="{markers}">'
@@ -217,9 +221,37 @@ def _source_card(turn: int, group: Sequence[Citation], file_url: FileUrl) -> str
         f'<span class="rla-badges">{badges}</span> <span class="rla-title">{e(first.title)}</span>'
         f"</a>"
         f'<div class="rla-meta">{" · ".join(meta)}</div>'
+        f"{page}"
         f'<blockquote class="rla-passage">{highlight(first.passage, quotes)}</blockquote>'
         f"{also_html}</article>"
     )
+
+
+def _page_figure(group: Sequence[Citation], file_url: str) -> str:
+    """The cited PDF page as an image with the quotes marked (``ui.page_route``), a click
+    opening it full size; where a quote runs on, the next page under "Next page"."""
+    e = html.escape
+    first = group[0]
+    stored = Path(unquote(file_url.split("#", 1)[0])).name
+    quotes = [c.quote for c in group]
+    src = page_query(stored, first.page_start, quotes)
+
+    def image(url: str, page: int, what: str) -> str:
+        alt = f"Page {page} of {first.title}, {what}"
+        return (f'<a class="rla-page-link" href="{e(url)}" target="_blank" '
+                f'rel="noopener noreferrer" title="Open the page full size">'
+                f'<img class="rla-page-img" src="{e(url)}" loading="lazy" alt="{e(alt)}"></a>')
+
+    body = image(src, first.page_start, "the quoted sentences marked")
+    caption = (f"Page {first.page_start} as printed, the quoted sentences marked. "
+               "Click the page to enlarge it.")
+    if max(c.page_end for c in group) > first.page_start:
+        nxt = page_query(stored, first.page_start, quotes, next_page=True)
+        body += (f'<details class="rla-next-page"><summary>Next page ({first.page_start + 1}),'
+                 f" where the passage runs on</summary>"
+                 f"{image(nxt, first.page_start + 1, 'the rest of the quotes marked')}"
+                 "</details>")
+    return (f'<figure class="rla-page">{body}<figcaption>{e(caption)}</figcaption></figure>')
 
 
 def _by_passage(citations: Sequence[Citation]) -> list[list[Citation]]:

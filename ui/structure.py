@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 ANY = "(any)"
 DEFAULT_THEMES = 6  # the Compare tab starts with the most frequent themes
+EXAMPLE_COUNT = 4  # example questions under the chat
 
 
 def area_choices(assistant: Assistant) -> list[str]:
@@ -45,6 +46,35 @@ def type_choices(assistant: Assistant) -> list[str]:
 def review_type_choices(assistant: Assistant) -> list[tuple[str, str]]:
     """(label with document count, label), most documents first."""
     return [(f"{label} ({n})", label) for label, n in assistant.catalog().review_types.items()]
+
+
+def _phrase(label: str) -> str:
+    """A theme's label inside a sentence: "Neglect" -> "neglect", "ACEs" stays."""
+    head = label.split(" ", 1)[0]
+    return label if sum(ch.isupper() for ch in head) > 1 else label[:1].lower() + label[1:]
+
+
+def library_examples(assistant: Assistant, count: int = EXAMPLE_COUNT) -> list[str]:
+    """Example questions about the user's own library: its most frequent themes, and the
+    area with the most documents with that area's own most frequent theme, each asked the
+    way a practitioner, a trainer and a lead officer would. Empty for an empty library."""
+    catalog = assistant.catalog()
+    themes = sorted(catalog.themes(), key=lambda t: (-t.documents, -t.passages, t.label))
+    if not themes:
+        return []
+    first = _phrase(themes[0].label)
+    second = _phrase(themes[min(1, len(themes) - 1)].label)
+    out = [f"What do reviews say about {first}?",
+           f"Examples of practice that changed after reviews about {second}"]
+    areas = sorted(catalog.areas(), key=lambda a: (-a.documents, -a.passages, a.name))
+    for area in areas[:1]:
+        local = catalog.themes(Assistant.resolve_filters(areas=[area.name]))
+        local = sorted(local, key=lambda t: (-t.passages, t.label))
+        if local:
+            out.append(f"What did reviews in {area.name} find about {_phrase(local[0].label)}?")
+    if len(themes) > 2:
+        out.append(f"Which areas' reviews mention {_phrase(themes[2].label)}?")
+    return list(dict.fromkeys(out))[:count]
 
 
 def filters_from_ui(
@@ -153,7 +183,7 @@ def compare_tab(assistant: Assistant, app: "gr.Blocks") -> None:
                 heat = gr.HTML(EMPTY_HEATMAP, elem_id="rla-heatmap", js_on_load=HEATMAP_JS,
                                css_template=HEATMAP_CSS)
                 csv = gr.File(label="Download the matrix (CSV)", interactive=False,
-                              elem_id="rla-compare-csv")
+                              elem_id="rla-compare-csv", visible=False)  # once there is one
             with gr.Column(scale=2):
                 gr.Markdown("### Evidence")
                 evidence = gr.HTML(EMPTY_CELL, elem_id="rla-cell-evidence", js_on_load=None)
@@ -164,7 +194,7 @@ def compare_tab(assistant: Assistant, app: "gr.Blocks") -> None:
 
     def go(chosen: list[str] | None, dimension: str, nation_: str) -> tuple[Any, ...]:
         svg, data, path = run_compare(assistant, chosen, dimension, nation_)
-        return svg, data, path, EMPTY_CELL
+        return svg, data, gr.File(value=path, visible=True), EMPTY_CELL
 
     def clicked(data: dict[str, Any], evt: gr.EventData) -> str:
         info = getattr(evt, "_data", {}) or {}

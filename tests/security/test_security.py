@@ -113,7 +113,8 @@ def test_rla_serve_on_all_interfaces_without_rla_auth_refuses_to_start(tmp_path:
 def test_a_request_without_credentials_is_refused(served: str, secured: Assistant) -> None:
     stored = next(secured.settings.files_dir.glob("*.md"))
     with httpx.Client(trust_env=False, timeout=30) as http:
-        for path in ("/config", "/gradio_api/info", f"/gradio_api/file={stored}"):
+        for path in ("/config", "/gradio_api/info", f"/gradio_api/file={stored}",
+                     f"/rla/page?f={stored.name}&p=1&q=", "/gradio_api/mcp/"):
             assert http.get(served + path).status_code == 401, path
         refused = http.get(served + f"/gradio_api/file={stored}")
         assert refused.headers["x-content-type-options"] == "nosniff"

@@ -15,7 +15,7 @@ from assistant.config import Settings
 from assistant.core import Assistant
 from assistant.errors import NotFoundError
 from assistant.types import Answer, Citation
-from ui import handlers, structure
+from ui import handlers, structure, tools
 from ui.render import (
     EMPTY_PANEL,
     FileOutcome,
@@ -127,11 +127,11 @@ def test_blank_question_changes_nothing(assistant: Assistant) -> None:
 
 
 def test_api_ask_returns_markdown_and_the_json_contract_citations(assistant: Assistant) -> None:
-    markdown, citations = handlers.api_ask(assistant, GLASGOW)
+    markdown, citations = tools.ask(assistant, GLASGOW)
     expected = assistant.ask(GLASGOW).to_dict()["citations"]
     assert citations == expected
     assert "[1]" in markdown and "Sources:" in markdown and TRIENNIAL in markdown
-    assert handlers.api_ask(assistant, "  ")[1] == []
+    assert tools.ask(assistant, "  ")[1] == []
 
 
 # -- the library --------------------------------------------------------------------------

@@ -14,17 +14,18 @@ import pytest
 
 from assistant.config import Settings
 from assistant.core import Assistant
+from ui import structure
 
 CHROMIUM = Path("/usr/bin/chromium")
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 GLASGOW = "How did Glasgow Child Protection Committee respond to an SCR about neglect?"
-NEGLECT = "What do reviews say about neglect?"  # one of the app's example questions
 TRIENNIAL_TITLE = "Triennial review of initial case reviews and significant case reviews"
 BROWSER_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 SCREENSHOT = Path("/tmp/rla-ui.png")
+SCREENSHOT_START = Path("/tmp/rla-ui-start.png")
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,7 +67,19 @@ def app_url(home_assistant: Assistant) -> Iterator[str]:
         app.close()
 
 
-def test_chat_evidence_follow_up_and_library_in_chromium(app_url: str, tmp_path: Path) -> None:
+def _marked_pixels(png: bytes) -> int:
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image = image.resize((image.width // 4, image.height // 4))
+    return sum(1 for r, g, b in image.get_flattened_data() if r > 200 and g > 170 and b < 120)
+
+
+def test_chat_evidence_follow_up_and_library_in_chromium(
+    app_url: str, tmp_path: Path, home_assistant: Assistant
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     requests: list[str] = []
@@ -81,7 +94,15 @@ def test_chat_evidence_follow_up_and_library_in_chromium(app_url: str, tmp_path:
             question = page.locator("#rla-question textarea")
             expect(question).to_be_visible(timeout=30_000)
             expect(page.locator("#rla-note")).to_contain_text("do not replace, professional")
-            expect(page.locator("#rla-chat")).to_contain_text(NEGLECT)  # examples when empty
+            # examples from this library when empty; the basket closed, no empty file boxes
+            examples = structure.library_examples(home_assistant)
+            assert examples
+            expect(page.locator("#rla-chat")).to_contain_text(examples[0])
+            drawer = page.locator("#rla-basket-box")
+            expect(drawer).to_contain_text("Handout basket (0 items)")
+            expect(page.locator("#rla-picks")).to_be_hidden()
+            expect(page.locator("#rla-download")).to_be_hidden()
+            page.screenshot(path=str(SCREENSHOT_START), full_page=True)
 
             # A cited answer: [1] in the chat, the right document and page in the panel.
             question.fill(GLASGOW)
@@ -105,13 +126,24 @@ def test_chat_evidence_follow_up_and_library_in_chromium(app_url: str, tmp_path:
             quote = page.locator("#rla-src-1-1")
             expect(quote).to_be_in_viewport(timeout=5_000)
             expect(card).to_have_class("rla-source rla-active rla-flash")
+            # The cited page itself, its quote marked, and it opens full size.
+            image = card.locator("img.rla-page-img")
+            expect(image).to_be_visible(timeout=30_000)
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 1000", arg=image.element_handle(),
+                timeout=60_000)
+            assert "Page 28" in (image.get_attribute("alt") or "")
+            png = page.request.get(app_url.rstrip("/") + (image.get_attribute("src") or ""))
+            assert png.ok and png.headers["content-type"] == "image/png"
+            assert _marked_pixels(png.body()) > 0
+            assert card.locator("a.rla-page-link").get_attribute("target") == "_blank"
             page.wait_for_timeout(300)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
 
             # A new conversation from an example, then a follow-up that stays on topic.
             page.get_by_role("button", name="New conversation").click()
             expect(page.locator("#rla-evidence .rla-evidence-empty")).to_be_visible()
-            page.locator("#rla-chat").get_by_text(NEGLECT).click()
+            page.locator("#rla-chat").get_by_text(examples[0]).click()
             expect(page.locator("#rla-turn-1")).to_be_visible(timeout=60_000)
             question.fill("and in adolescents?")
             question.press("Enter")
@@ -176,3 +208,29 @@ def test_ask_api_returns_the_citations_of_rla_ask_json(
     assert citations == expected
     assert citations[0]["file"] == "ci-triennial-review-icrs-scrs-2018-2021.pdf"
     assert citations[0]["page_start"] == 28
+
+
+def test_an_mcp_client_lists_and_calls_ask_on_the_running_app(
+    app_url: str, home_assistant: Assistant
+) -> None:
+    import asyncio
+
+    import httpx
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def work() -> tuple[set[str], Any]:
+        url = app_url.rstrip("/") + "/gradio_api/mcp/"
+        async with httpx.AsyncClient(trust_env=False, timeout=300) as http, \
+                streamable_http_client(url, http_client=http) as (read, write, _), \
+                ClientSession(read, write) as session:
+            await session.initialize()
+            names = {t.name for t in (await session.list_tools()).tools}
+            return names, await session.call_tool("ask", {"question": GLASGOW})
+
+    names, result = asyncio.run(asyncio.wait_for(work(), timeout=300))
+    assert names == {"ask", "search", "compare", "examples"}
+    got = json.loads(result.content[0].text)
+    expected = home_assistant.ask(GLASGOW).to_dict()["citations"]
+    assert [c["quote"] for c in got["citations"]] == [c["quote"] for c in expected]
+    assert got["citations"][0]["page_start"] == 28
