@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+RENDER_VERSION = "2"  # part of the cache key: a change to the drawing makes new images
 SCALE = 2.0  # 144 dpi: an A4 page is 1190 px wide, readable when enlarged
 MARK = (255, 214, 0, 90)  # translucent yellow over the words
 EDGE = (196, 120, 0, 255)
@@ -71,7 +72,8 @@ def _boxes(textpage: object, start: int, end: int) -> list[tuple[float, float, f
     top)."""
     lines: list[list[float]] = []
     for i in range(start, end):
-        left, bottom, right, top = textpage.get_charbox(i)  # type: ignore[attr-defined]
+        box = textpage.get_charbox(i, loose=True)  # type: ignore[attr-defined]
+        left, bottom, right, top = box  # loose: the font's full height, the same along a line
         if right - left <= 0 or top - bottom <= 0:
             continue  # spaces and line breaks
         if lines and abs(lines[-1][1] - bottom) < (top - bottom) * 0.6 and left >= lines[-1][0]:
@@ -160,7 +162,8 @@ def _label(document: object, index: int) -> str:
 def cached(cache: Path, pdf: Path, doc_id: str, index: int, quotes: Sequence[str],
            continued: bool) -> bytes:
     """``render``'s PNG, from ``cache`` when it was made before."""
-    key = hashlib.sha256("\x1f".join([doc_id, str(index), str(continued), *quotes]).encode())
+    parts = [RENDER_VERSION, doc_id, str(index), str(continued), *quotes]
+    key = hashlib.sha256("\x1f".join(parts).encode())
     path = cache / f"{doc_id[:16]}-{index}-{key.hexdigest()[:24]}.png"
     if path.is_file():
         return path.read_bytes()

@@ -4,6 +4,7 @@ directly. Gradio is imported inside the builders only. No ``from __future__ impo
 annotations``: Gradio reads the cell-click handler's ``gr.EventData`` annotation as a type.
 """
 
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,31 +50,41 @@ def review_type_choices(assistant: Assistant) -> list[tuple[str, str]]:
 
 
 def _phrase(label: str) -> str:
-    """A theme's label inside a sentence: "Neglect" -> "neglect", "ACEs" stays."""
-    head = label.split(" ", 1)[0]
-    return label if sum(ch.isupper() for ch in head) > 1 else label[:1].lower() + label[1:]
+    """A theme's label as a few words inside a sentence: its head, before any comma, slash
+    or bracket ("Neglect (including ...)" -> "neglect", "Quality of assessment, analysis of
+    risk ..." -> "quality of assessment"); a head with capitals inside keeps them ("CSE")."""
+    head = re.split(r",| / | \(", label, maxsplit=1)[0].strip() or label
+    first = head.split(" ", 1)[0]
+    return head if sum(ch.isupper() for ch in first) > 1 else head[:1].lower() + head[1:]
 
 
 def library_examples(assistant: Assistant, count: int = EXAMPLE_COUNT) -> list[str]:
-    """Example questions about the user's own library: its most frequent themes, and the
-    area with the most documents with that area's own most frequent theme, each asked the
-    way a practitioner, a trainer and a lead officer would. Empty for an empty library."""
+    """Example questions about the user's own library, from its most frequent themes (by
+    documents, then passages) and the area with the most documents: what reviews say about
+    the most frequent harm or family circumstance (the taxonomy's groups), practice examples
+    for the most frequent practice theme, what that area's reviews found about its own most
+    frequent theme, and which areas' reviews mention the next theme. Empty for an empty
+    library."""
     catalog = assistant.catalog()
-    themes = sorted(catalog.themes(), key=lambda t: (-t.documents, -t.passages, t.label))
+    themes = sorted((t for t in catalog.themes() if t.passages),
+                    key=lambda t: (-t.documents, -t.passages, t.label))
     if not themes:
         return []
-    first = _phrase(themes[0].label)
-    second = _phrase(themes[min(1, len(themes) - 1)].label)
-    out = [f"What do reviews say about {first}?",
-           f"Examples of practice that changed after reviews about {second}"]
-    areas = sorted(catalog.areas(), key=lambda a: (-a.documents, -a.passages, a.name))
+    case = [t for t in themes if t.group in ("harm", "family")] or themes
+    practice = [t for t in themes if t.group == "practice"] or themes
+    out = [f"What do reviews say about {_phrase(case[0].label)}?",
+           f"Examples of practice that changed after reviews about {_phrase(practice[0].label)}"]
+    areas = sorted((a for a in catalog.areas() if a.documents),
+                   key=lambda a: (-a.documents, -a.passages, a.name))
     for area in areas[:1]:
-        local = catalog.themes(Assistant.resolve_filters(areas=[area.name]))
-        local = sorted(local, key=lambda t: (-t.passages, t.label))
+        local = sorted((t for t in catalog.themes(Assistant.resolve_filters(areas=[area.name]))
+                        if t.passages),
+                       key=lambda t: (-t.passages, t.label))
         if local:
             out.append(f"What did reviews in {area.name} find about {_phrase(local[0].label)}?")
-    if len(themes) > 2:
-        out.append(f"Which areas' reviews mention {_phrase(themes[2].label)}?")
+    rest = [t for t in themes if t.id not in (case[0].id, practice[0].id)]
+    if rest:
+        out.append(f"Which areas' reviews mention {_phrase(rest[0].label)}?")
     return list(dict.fromkeys(out))[:count]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -305,3 +306,17 @@ def test_api_markdown_of_a_refusal_is_its_text() -> None:
     assert api_markdown(answer) == answer.text
     assert upload_report_html([]) == ""
     assert "✓" in upload_report_html([FileOutcome("a.md", True, "added")])
+
+
+def test_example_questions_come_from_the_library(assistant: Assistant, tmp_path: Path) -> None:
+    examples = structure.library_examples(assistant)
+    assert len(examples) == structure.EXAMPLE_COUNT == len(set(examples))
+    labels = {t.id: t.label for t in assistant.catalog().themes()}
+    assert "neglect" in examples[0] and labels["neglect"].startswith("Neglect")
+    areas = [a.name for a in assistant.catalog().areas()]
+    assert any(a in q for q in examples for a in areas)  # an area this library holds
+    for q in examples:  # each is answered from the library, not refused
+        assert assistant.ask(q).kind != "not-covered", q
+    empty = Assistant(replace(assistant.settings, home=tmp_path / "empty"),
+                      embedder=assistant.embedder)
+    assert structure.library_examples(empty) == []

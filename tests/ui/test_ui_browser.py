@@ -96,7 +96,7 @@ def test_chat_evidence_follow_up_and_library_in_chromium(
             expect(page.locator("#rla-note")).to_contain_text("do not replace, professional")
             # examples from this library when empty; the basket closed, no empty file boxes
             examples = structure.library_examples(home_assistant)
-            assert examples
+            assert examples[0] == "What do reviews say about neglect?"  # its top harm theme
             expect(page.locator("#rla-chat")).to_contain_text(examples[0])
             drawer = page.locator("#rla-basket-box")
             expect(drawer).to_contain_text("Handout basket (0 items)")
