@@ -43,30 +43,36 @@ def ingest(cli: CliContext, paths: tuple[Path, ...], metadata_csv: Path | None,
 def run_ingest(
     assistant: Assistant, paths: list[Path], metadata_csv: Path | None, *, show_bar: bool
 ) -> IngestReport:
-    """Ingest with a progress bar per stage on stderr."""
+    """Ingest with one progress bar on stderr: texts embedded, and files read in its title.
+    Files are read while earlier ones are embedded (two threads call ``progress``), and the
+    texts to embed are known only for the files read so far, so the total grows."""
+    import threading
+
     from tqdm import tqdm
 
-    bars: dict[str, tqdm[None]] = {}
+    bar: list[tqdm[None]] = []
+    lock = threading.Lock()
 
     def progress(stage: str, done: int, total: int) -> None:
-        """Files are read while earlier ones are embedded, so both bars move at once and the
-        embed total grows as files are read."""
         if not show_bar or total == 0:
             return
-        if stage not in bars:
-            label = "Reading files" if stage == "read" else "Embedding passages and sentences"
-            unit = "file" if stage == "read" else "text"
-            bars[stage] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=False)
-        bar = bars[stage]
-        if bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
+        with lock:
+            if not bar:
+                bar.append(tqdm(total=None, desc="Reading files", unit="text", file=sys.stderr,
+                                leave=False))
+            if stage == "read":
+                bar[0].set_description(f"Reading files ({done}/{total}), embedding passages "
+                                       "and sentences", refresh=True)
+            else:
+                if bar[0].total != total:
+                    bar[0].total = total
+                bar[0].update(done - bar[0].n)
 
     try:
         return assistant.ingest(paths, metadata_csv=metadata_csv, progress=progress)
     finally:
-        for bar in bars.values():
-            bar.close()
+        for made in bar:
+            made.close()
 
 
 def print_report(report: IngestReport) -> None:
