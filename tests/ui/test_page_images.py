@@ -105,6 +105,10 @@ def test_the_evidence_panel_shows_the_page_image_served_by_the_app(
         again = http.get(served + sources[0])  # from the cache under RLA_HOME/pages
         assert again.content == got.content
         assert list((corpus_assistant.settings.home / "pages").glob("*.png"))
+        following = http.get(served + sources[0] + "&next=1")  # where a quote runs on
+        assert following.status_code == 200 and following.content != got.content
+        last = re.sub(r"p=\d+", "p=9999", sources[0])
+        assert http.get(served + last).status_code == 404  # no such page: said, not drawn
         fake = sources[0].replace("f=", "f=" + "0" * 8, 1)
         assert http.get(served + fake).status_code == 404
         assert http.get(served + "/rla/page?f=x.pdf&p=1&q=").status_code == 404
