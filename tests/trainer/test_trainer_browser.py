@@ -76,7 +76,13 @@ def test_basket_to_downloaded_handout(app_url: str, tmp_path: Path) -> None:
                                     accept_downloads=True)
             page.goto(app_url)
             expect(page.locator("#rla-question textarea")).to_be_visible(timeout=30_000)
+            # the basket is a closed drawer, counted, until a trainer opens it
+            drawer = page.locator("#rla-basket-box")
+            expect(drawer).to_contain_text("Handout basket (0 items)")
+            expect(page.locator("#rla-basket")).to_be_hidden()
+            drawer.get_by_text("Handout basket (0 items)").click()
             expect(page.locator("#rla-basket")).to_contain_text("The basket is empty")
+            expect(page.locator("#rla-download")).to_be_hidden()  # no file yet
 
             ask(page, "Examples of what changed after neglect reviews for a training session", 1)
             expect(page.locator("#rla-chat")).to_contain_text("1. Glasgow Child Protection")
@@ -84,6 +90,7 @@ def test_basket_to_downloaded_handout(app_url: str, tmp_path: Path) -> None:
             tick(page, "Example: West Lothian Child Protection Committee")
             page.locator("#rla-add-picks").click()
             expect(page.locator("#rla-basket")).to_contain_text("In the basket (2)")
+            expect(drawer).to_contain_text("Handout basket (2 items)")
 
             ask(page, "Find quotes on why training alone doesn't change practice", 2)
             tick(page, "Training tends to improve knowledge")
