@@ -251,7 +251,7 @@ def launch(
             server_port=port,
             share=False,
             inbrowser=False,
-            prevent_thread_lock=not block,
+            prevent_thread_lock=True,  # the MCP client's session comes first (below)
             quiet=quiet,
             app_kwargs=_app_kwargs(assistant, host, port, temp, check),
             max_file_size=f"{int(assistant.settings.max_file_mb)}mb",
@@ -270,6 +270,8 @@ def launch(
     except BaseException:
         temp.close()
         raise
+    if block:
+        app.block_thread()
     return app
 
 
