@@ -169,3 +169,48 @@ def test_loopback_only_without_a_login(corpus_assistant: Assistant, tmp_path: Pa
 
     with pytest.raises(SettingsError, match="RLA_AUTH"):
         launch(corpus_assistant, host="0.0.0.0", port=free_port(), block=False, quiet=True)
+
+
+def test_rla_serve_with_a_login_answers_an_mcp_client(tmp_path: Path) -> None:
+    """The command users run (it blocks, unlike the tests' in-process launch): the tools'
+    own session must be set up before it does."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    home, users = tmp_path / "home", tmp_path / "users"
+    set_user(users, "alice", PASSWORD)
+    exe = Path(sys.executable).parent / "rla"
+    env = {**os.environ, "RLA_HOME": str(home), "RLA_AUTH": str(users)}
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--ingest-sample-if-empty"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}/gradio_api/mcp/"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.post(url, timeout=5, trust_env=False).status_code == 401:
+                    break  # up, and asking for the login
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("rla serve did not start: " + (tmp_path / "serve.log").read_text())
+            time.sleep(0.5)
+
+        async def work(session: Any) -> Any:
+            question = "What do reviews say about neglect?"
+            return await session.call_tool("ask", {"question": question})
+
+        assert _text(_run(url, work, _basic("alice", PASSWORD)))["citations"]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
