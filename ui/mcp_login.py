@@ -12,7 +12,8 @@ through a ``gradio_client.Client`` of the app itself, made once with no credenti
   token, kept per user), so the tool call Gradio makes with the caller's headers runs as
   that user, as a logged-in browser would (and the audit log names them).
 - Gradio's own client for tool calls gets a session of its own (``attach``), so it can read
-  the app's config; the call itself carries the caller's session.
+  the app's config and follow its queue; the call itself carries the caller's session, so
+  it runs, and is audited, as the caller.
 
 Without ``RLA_AUTH`` the app listens on loopback only (``ui.guard``), and so do the tools.
 """
@@ -116,10 +117,16 @@ def attach(blocks: Any) -> None:
     token = Sessions().token(gradio_app, SERVICE_USER)
     if token is None:
         return
-    server._client_instance = Client(
+    client = Client(
         blocks.local_url, download_files=False, verbose=False, analytics_enabled=False,
         headers={"x-gradio-user": "mcp", "cookie": cookie_header(gradio_app, token)},
     )
+    # From here on the session is a cookie of the client's jar, not a header: a header of the
+    # client's own would override the Cookie header of the caller that Gradio forwards with
+    # each call, and the call would run (and be audited) as the service, not as the caller.
+    del client.headers["cookie"]
+    client.cookies[f"access-token-{gradio_app.cookie_id}"] = token
+    server._client_instance = client
 
 
 def _basic(scope: Scope) -> tuple[str | None, str]:

@@ -30,6 +30,7 @@ pytestmark = [
 GLASGOW = "How did Glasgow Child Protection Committee respond to an SCR about neglect?"
 TOOLS = {"ask", "search", "compare", "examples"}
 PASSWORD = "a long enough passphrase"
+AUDIT: list[Path] = []  # the secured app's audit log
 
 
 def _serve(assistant: Assistant) -> Iterator[str]:
@@ -119,9 +120,11 @@ def test_search_compare_and_examples_over_mcp(mcp_url: str) -> None:
 def secured_url(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[str]:
     root = tmp_path_factory.mktemp("rla-mcp-login")
     set_user(root / "users", "alice", PASSWORD)
-    settings = replace(Settings.from_env({}), home=root / "home", auth_file=str(root / "users"))
+    settings = replace(Settings.from_env({}), home=root / "home", auth_file=str(root / "users"),
+                       audit_log=str(root / "audit.jsonl"))
     assistant = Assistant(settings, embedder=embedder)
     assert assistant.ingest([SAMPLE_CORPUS]).ingested
+    AUDIT[:] = [root / "audit.jsonl"]
     yield from _serve(assistant)
 
 
@@ -143,6 +146,8 @@ def test_with_rla_auth_the_tools_need_the_apps_login(secured_url: str) -> None:
     listed, asked = _run(secured_url, work, _basic("alice", PASSWORD))
     assert {t.name for t in listed} == TOOLS
     assert _text(asked)["citations"]
+    records = [json.loads(line) for line in AUDIT[0].read_text().splitlines()]
+    assert records and records[-1]["user"] == "alice"  # the tool call ran as the Basic user
 
     base = secured_url.removesuffix("/gradio_api/mcp/")
     with httpx.Client(trust_env=False, timeout=30) as http:  # the app's own session cookie
