@@ -25,21 +25,17 @@ import binascii
 import math
 import secrets
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
 from assistant.security.auth import TooManyAttempts
-from ui.guard import CLIENT
+from ui.guard import CLIENT, ASGIApp, Receive, Scope, Send
 from ui.stored_files import logged_in
 
 MCP_PREFIX = "/gradio_api/mcp"
 SERVICE_USER = "rla-mcp-service"  # the session of Gradio's own client for tool calls
 REALM = 'Basic realm="Review Learning Assistant", charset="UTF-8"'
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Check = Callable[[str, str, str], bool]
 
 
@@ -63,8 +59,13 @@ class Sessions:
             return token
 
 
+def cookie_name(gradio_app: Any) -> str:
+    """The name of the session cookie Gradio's ``/login`` sets (``ui.stored_files`` reads it)."""
+    return f"access-token-{gradio_app.cookie_id}"
+
+
 def cookie_header(gradio_app: Any, token: str) -> str:
-    return f"access-token-{gradio_app.cookie_id}={token}"
+    return f"{cookie_name(gradio_app)}={token}"
 
 
 class McpLogin:
@@ -125,7 +126,7 @@ def attach(blocks: Any) -> None:
     # client's own would override the Cookie header of the caller that Gradio forwards with
     # each call, and the call would run (and be audited) as the service, not as the caller.
     del client.headers["cookie"]
-    client.cookies[f"access-token-{gradio_app.cookie_id}"] = token
+    client.cookies[cookie_name(gradio_app)] = token
     server._client_instance = client
 
 

@@ -123,33 +123,31 @@ def render(pdf: Path, index: int, quotes: Sequence[str], *, continued: bool = Fa
     return Marked(out.getvalue(), found)
 
 
-def page_index(pdf: Path, number: int) -> int | None:
-    """The 0-based index of the page printed ``number``, as ``ingest.pdf_loader`` numbers
-    pages: the page label where the labels are numbers and unique, else the physical page."""
+def page_numbers(pdf: Path) -> list[int]:
+    """The number of each page (0-based index -> number) as ``ingest.pdf_loader`` numbers
+    pages: the page labels where they are numbers and unique, else the physical pages."""
     import pypdfium2 as pdfium
 
     with _LOCK:
         document = pdfium.PdfDocument(str(pdf))
         try:
-            count = len(document)
-            labels = [_label(document, i) for i in range(count)]
+            labels = [_label(document, i) for i in range(len(document))]
         finally:
             document.close()
     numbers = [int(x) if x.isdigit() else i + 1 for i, x in enumerate(labels)]
     if len(set(numbers)) != len(numbers):
-        numbers = list(range(1, count + 1))
+        numbers = list(range(1, len(labels) + 1))
+    return numbers
+
+
+def page_index(pdf: Path, number: int) -> int | None:
+    """The 0-based index of the page printed ``number``, or None."""
+    numbers = page_numbers(pdf)
     return numbers.index(number) if number in numbers else None
 
 
 def page_count(pdf: Path) -> int:
-    import pypdfium2 as pdfium
-
-    with _LOCK:
-        document = pdfium.PdfDocument(str(pdf))
-        try:
-            return len(document)
-        finally:
-            document.close()
+    return len(page_numbers(pdf))
 
 
 def _label(document: object, index: int) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
-from ui.page_marks import cached, page_count, page_index
+from ui.page_marks import cached, page_numbers
 from ui.stored_files import (
     SECURITY_HEADERS,
     STORED_NAME,
@@ -103,12 +103,11 @@ class PageImages:
 
     def _png(self, pdf: Path, doc_id: str, page: int, quotes: list[str],
              continued: bool) -> bytes | None:
-        index = page_index(pdf, page)
-        if index is None:
+        numbers = page_numbers(pdf)  # one read of the labels for the index and the count
+        if page not in numbers:
             return None
-        if continued:
-            index += 1
-            if index >= page_count(pdf):
-                return None
+        index = numbers.index(page) + int(continued)
+        if index >= len(numbers):
+            return None
         return cached(self.assistant.settings.home / "pages", pdf, doc_id, index, quotes,
                       continued)

@@ -12,6 +12,7 @@ that reads ahead while earlier files are embedded (``store.reading``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -90,10 +91,8 @@ def ingest_paths(
     try:
         for group in reader.groups():
             known = embedded + sum(f.texts for f in group)
-            report: Callable[[int], None] | None = None
-            if progress is not None:
-                report = (lambda base, total: lambda done: progress(
-                    "embed", base + done, total))(embedded, known)
+            report = (functools.partial(_embed_progress, progress, embedded, known)
+                      if progress is not None else None)
             vectors, packed = _embed(group, embedder, timer, report)
             embedded = known
             written.add(group, vectors, packed)
@@ -112,6 +111,11 @@ def ingest_paths(
         stage_seconds=dict(timer.stages),
         hidden=tuple(found.hidden),
     )
+
+
+def _embed_progress(progress: Progress, base: int, total: int, done: int) -> None:
+    """A group's embed progress as the whole ingest's: texts of earlier groups count too."""
+    progress("embed", base + done, total)
 
 
 def _text_count(prep: Prepared) -> int:
