@@ -1,9 +1,8 @@
 """The ``Assistant`` facade: the one object the CLI, the UI and tests talk to.
 
-Construction is cheap; the model and the store open on first use. Each method wires a
-feature to what it uses (the catalogue, the embedder, the retriever); the values they return
-(``Filters``, ``Matrix``, ``Example``, ``Handout`` ...) are re-exported here, so ui/ needs
-nothing else of assistant/ but the typed values, errors, config and security.
+Construction is cheap; the model and the store open on first use. Each method wires a feature
+to what it uses; the values they return (``Filters``, ``Matrix``, ``Example``, ...) are
+re-exported here, so ui/ needs only those, errors, config and security of assistant/.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from assistant.config import Settings
 from assistant.errors import NotFoundError
 from assistant.library.compare import BY, Matrix
 from assistant.library.filters import Filters
+from assistant.store import readahead
 from assistant.store.documents import (
     UPLOADS,
     forget_copies,
@@ -381,6 +381,7 @@ class Assistant:
         """Load the model and every index, catalogue and pattern now, not at the first ask.
         ``serving``: from now on, changes other processes or instances make to the store are
         brought into the keyword index in the background, never holding a question for long."""
+        readahead.warm(self.settings.store_dir, self.settings.keyword_dir)  # what it reads
         self.retriever.keyword_index(wait=True).prepare()
         self.retriever.background = serving
         if self.is_empty():
