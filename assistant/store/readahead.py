@@ -123,8 +123,8 @@ def available_bytes() -> int:
 
 def read_ahead(files: Iterable[Path]) -> int:
     """Ask the kernel to read each file into its cache (``posix_fadvise(WILLNEED)``, which
-    returns at once and copies nothing into this process); return the bytes asked for. Files
-    that are missing or unreadable are skipped: this is only a hint."""
+    starts the reads without waiting for them and copies nothing into this process); return
+    the bytes asked for. Files missing or unreadable are skipped: this is only a hint."""
     advise = getattr(os, "posix_fadvise", None)
     if advise is None:
         return 0
