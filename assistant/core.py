@@ -1,8 +1,8 @@
 """The ``Assistant`` facade: the one object the CLI, the UI and tests talk to.
 
 Construction is cheap; the model and the store open on first use. Each method wires a feature
-to what it uses; the values they return (``Filters``, ``Matrix``, ``Example``, ...) are
-re-exported here, so ui/ needs only those, errors, config and security of assistant/.
+to what it uses; the values it returns (``Filters``, ``Matrix``, ``Example``, ...) are exported
+here, so ui/ needs nothing else of assistant/ but typed values, errors, config and security.
 """
 
 from __future__ import annotations

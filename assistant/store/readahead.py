@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 # In the order a start loads them.
 PACKAGES = ("chromadb_rust_bindings", "numpy", "numpy.libs", "tokenizers", "safetensors",
             "torch")
-LIBRARY_SUFFIXES = (".so",)
 CHUNK = 4 << 20  # bytes asked for per call
 SQLITE_SHARE = 0.25  # of MemAvailable: the largest SQLite file read ahead whole
 
@@ -56,7 +55,7 @@ def library_files(packages: Sequence[str] = PACKAGES) -> list[Path]:
         if folder is None:
             continue
         found = [*folder.glob("*.so*"), *folder.glob("*/*.so*")]  # not deeper: few reads
-        libs = [p for p in found if p.is_file() and _is_library(p)]
+        libs = [p for p in found if p.is_file() and _is_library(p.name)]
         out.extend(sorted(libs, key=lambda p: -p.stat().st_size))
     return out
 
@@ -75,9 +74,8 @@ def _package_dir(name: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _is_library(path: Path) -> bool:
-    name = path.name
-    return name.endswith(LIBRARY_SUFFIXES) or ".so." in name
+def _is_library(name: str) -> bool:
+    return name.endswith(".so") or ".so." in name  # not "x.sound", say
 
 
 def store_files(store_dir: Path, keyword_dir: Path) -> tuple[list[Path], Path | None]:
